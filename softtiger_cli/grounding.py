@@ -1,0 +1,71 @@
+"""Grounding: find where in the note an extracted text came from (exact, then normalised, then fuzzy).
+
+Every item keeps its character spans, so a clinician can check it against the note and the FHIR output
+can point at the source. Items that cannot be found are, by default, dropped as likely invented.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    method: str  # "exact" | "normalized" | "fuzzy"
+
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _words_with_offsets(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text.lower())]
+
+
+class Grounder:
+    """Indexes a note once; finds spans for many short texts."""
+
+    def __init__(self, note: str) -> None:
+        self.note = note
+        self.lower = note.lower()
+        self.words = _words_with_offsets(note)
+        self._word_list = [w for w, _, _ in self.words]
+
+    def find(self, text: str, *, min_ratio: float = 0.85) -> Span | None:
+        needle = text.strip()
+        if len(needle) < 2:
+            return None
+        i = self.note.find(needle)
+        if i >= 0:
+            return Span(i, i + len(needle), "exact")
+        i = self.lower.find(needle.lower())
+        if i >= 0:
+            return Span(i, i + len(needle), "normalized")
+        target = _WORD.findall(needle.lower())
+        if not target:
+            return None
+        n = len(target)
+        # normalised: same words, any punctuation or spacing between them
+        for k in range(len(self._word_list) - n + 1):
+            if self._word_list[k : k + n] == target:
+                return Span(self.words[k][1], self.words[k + n - 1][2], "normalized")
+        # fuzzy: the best window of the same word count, by character similarity
+        joined = " ".join(target)
+        best, best_k, best_len = 0.0, -1, n
+        first_chars = {t[:3] for t in target}
+        for size in {max(1, n - 1), n, n + 1}:
+            for k in range(len(self._word_list) - size + 1):
+                window = self._word_list[k : k + size]
+                if not first_chars.intersection(w[:3] for w in window):
+                    continue
+                ratio = SequenceMatcher(None, joined, " ".join(window)).ratio()
+                if ratio > best:
+                    best, best_k, best_len = ratio, k, size
+        if best >= min_ratio and best_k >= 0:
+            return Span(self.words[best_k][1], self.words[best_k + best_len - 1][2], "fuzzy")
+        return None
