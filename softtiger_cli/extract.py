@@ -58,6 +58,7 @@ class Extraction:
     generations: list[Generation] = field(default_factory=list)
     dropped_ungrounded: int = 0
     kept_ungrounded: int = 0
+    dropped_implausible: int = 0
     debug: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -143,13 +144,34 @@ def _parse(text: str, group: str) -> Any:
     return data.get(group)
 
 
+def _add_span(item: Item, span: Span) -> None:
+    if all((s.start, s.end) != (span.start, span.end) for s in item.spans):
+        item.spans.append(span)
+
+
+_HEADING = re.compile(r"^\s*([A-Z][A-Z /&-]{2,}|[A-Za-z][A-Za-z /&-]{2,}:)\s*$")
+
+
+def plausible(text: str, note: str, patient_name: str = "") -> bool:
+    """A main text worth keeping: some letters, not a bare heading, not the patient's name."""
+    stripped = text.strip().strip(":").strip()
+    if sum(ch.isalpha() for ch in stripped) < 3:
+        return False
+    if patient_name and stripped.lower() == patient_name.strip().lower():
+        return False
+    for line in note.splitlines():
+        if line.strip().strip(":").strip().lower() == stripped.lower() and _HEADING.match(line):
+            return False
+    return True
+
+
 def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any]) -> None:
     """Ground the main text; blank free-text fields the note does not contain (never invent)."""
     keys = list(schema_item["properties"])
     main = keys[0]
     span = grounder.find(item.values.get(main, ""))
     if span is not None:
-        item.spans.append(span)
+        _add_span(item, span)
         item.grounding = span.method
     for key in keys[1:]:
         doc = schema_item["properties"][key]
@@ -160,7 +182,7 @@ def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any]) ->
         if found is None:
             item.values[key] = ""
         else:
-            item.spans.append(found)
+            _add_span(item, found)
 
 
 def _check_patient(values: dict[str, str], grounder: Grounder) -> dict[str, str]:
@@ -247,6 +269,10 @@ def extract(
         merged = merge_items(items)
         kept = []
         for item in merged:
+            main = next(iter(item.values.values()), "")
+            if not plausible(main, note.text, result.patient.get("name", "")):
+                result.dropped_implausible += 1
+                continue
             if item.grounding == "ungrounded":
                 if ungrounded == "drop":
                     result.dropped_ungrounded += 1
@@ -273,8 +299,7 @@ def merge_items(items: list[Item]) -> list[Item]:
             if v and not existing.values.get(k):
                 existing.values[k] = v
         for span in item.spans:
-            if all((s.start, s.end) != (span.start, span.end) for s in existing.spans):
-                existing.spans.append(span)
+            _add_span(existing, span)
         if existing.grounding == "ungrounded" and item.grounding != "ungrounded":
             existing.grounding = item.grounding
     return list(merged.values())

