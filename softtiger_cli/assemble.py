@@ -1,7 +1,9 @@
-"""Extraction -> FHIR Bundle, built by code: ids, references, the Composition and its sections.
+"""Extractions -> one FHIR Bundle, built by code: ids, references, the Composition and its sections.
 
-Ids are UUIDv5 over the note's hash, the model, the options and the item, so the same note, model and
-options give a byte-identical bundle (apart from the timestamp, which can be pinned).
+Element values are placed by following each field's `x-fhir` annotation in the extraction schema (type,
+cardinality, child element), so the same code builds R4B and R5 resources. Ids are UUIDv5 over the
+note's hash, the model, the options and the item, so the same note, model and options give a
+byte-identical bundle (apart from the timestamp, which can be pinned).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from . import __version__
 from .extract import Extraction, Item
+from .fhirmodel import element
 
 LOINC = "http://loinc.org"
 SPAN_EXTENSION = "https://github.com/softtiger/softtiger/fhir/StructureDefinition/source-span"
@@ -21,17 +24,20 @@ CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
+UCUM = "http://unitsofmeasure.org"
 _NS = uuid.UUID("5b0c7c36-4c47-4b0e-9b61-3f1c6c1e2a10")
 _VITAL_WORDS = re.compile(
     r"\b(bp|blood pressure|pulse|heart rate|hr|temp|temperature|resp|respiratory|rr|spo2|o2 sat|"
     r"oxygen saturation|saturation|weight|height|bmi|body mass)\b",
     re.I,
 )
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|mo)\b", re.I)
+_UCUM_UNITS = {"m": ("min", "minutes"), "h": ("h", "hours"), "d": ("d", "days"), "w": ("wk", "weeks"), "mo": ("mo", "months")}
 
 
 @dataclass(frozen=True)
 class SectionDef:
-    group: str
+    key: str
     code: str
     display: str
     title: str
@@ -47,6 +53,7 @@ SECTIONS = (
     SectionDef("results", "30954-2", "Relevant diagnostic tests/laboratory data Narrative", "Results"),
     SectionDef("vitals", "8716-3", "Vital signs", "Vital Signs"),
     SectionDef("plan", "18776-5", "Plan of care note", "Plan of Care"),
+    SectionDef("impression", "51848-0", "Evaluation note", "Clinical Impression"),
 )
 REQUIRED_SECTION_CODES = {s.code for s in SECTIONS if s.required}
 
@@ -57,130 +64,245 @@ class AssemblyOptions:
     options_key: str = ""  # options that change the output, folded into ids
 
 
-class _Ids:
-    def __init__(self, ex: Extraction, options_key: str) -> None:
-        self.base = f"{ex.note.sha256}|{ex.model_label}|{ex.task}|{ex.version}|{options_key}"
-
-    def make(self, *parts: str) -> str:
-        return str(uuid.uuid5(_NS, self.base + "|" + "|".join(parts)))
+def _key(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _cc(text: str) -> dict[str, Any]:
-    return {"text": text}
+def _duration(text: str) -> dict[str, Any] | None:
+    m = _DURATION.match(text)
+    if not m:
+        return None
+    unit = m.group(2).lower()
+    short = "mo" if unit.startswith("mo") else unit[0]
+    code, name = _UCUM_UNITS[short]
+    return {"value": float(m.group(1)) if "." in m.group(1) else int(m.group(1)), "unit": name,
+            "system": UCUM, "code": code}
 
 
-def _coded(system: str, code: str) -> dict[str, Any]:
-    return {"coding": [{"system": system, "code": code}]}
+def _div(lines: list[str], empty: str = "No information about this was found in the note.") -> dict[str, str]:
+    body = ("<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in lines) + "</ul>") if lines else f"<p>{html.escape(empty)}</p>"
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
 
 
 def _span_extensions(item: Item) -> list[dict[str, Any]]:
     return [
-        {
-            "url": SPAN_EXTENSION,
-            "extension": [
-                {"url": "offset", "valueInteger": s.start},
-                {"url": "length", "valueInteger": s.length()},
-                {"url": "match", "valueCode": s.method},
-            ],
-        }
+        {"url": SPAN_EXTENSION, "extension": [
+            {"url": "offset", "valueInteger": s.start},
+            {"url": "length", "valueInteger": s.length()},
+            {"url": "match", "valueCode": s.method},
+        ]}
         for s in sorted(item.spans, key=lambda s: (s.start, s.end))
     ]
 
 
-def _div(lines: list[str]) -> dict[str, str]:
-    if lines:
-        body = "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in lines) + "</ul>"
-    else:
-        body = "<p>No information about this was found in the note.</p>"
-    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
+class BundleBuilder:
+    """Collects entries, mints deterministic ids and resolves text references to shared resources."""
+
+    def __init__(self, extractions: list[Extraction], opts: AssemblyOptions) -> None:
+        first = extractions[0]
+        tasks = "+".join(e.task for e in extractions)
+        self.version = first.version
+        self.base = f"{first.note.sha256}|{first.model_label}|{tasks}|{self.version}|{opts.options_key}"
+        self.entries: list[dict[str, Any]] = []
+        self.by_key: dict[tuple[str, str], str] = {}
+        self.patient_url = self.url("Patient")
+        self.sections: dict[str, list[tuple[str, str]]] = {s.key: [] for s in SECTIONS}
+
+    def url(self, *parts: str) -> str:
+        return "urn:uuid:" + str(uuid.uuid5(_NS, self.base + "|" + "|".join(parts)))
+
+    def add(self, resource: dict[str, Any], url: str) -> str:
+        rid = url.removeprefix("urn:uuid:")
+        ordered = {"resourceType": resource["resourceType"], "id": rid}
+        ordered.update({k: v for k, v in resource.items() if k not in ("resourceType", "id")})
+        self.entries.append({"fullUrl": url, "resource": ordered})
+        return url
+
+    def subject_field(self, resource: str) -> str:
+        return "subject" if element(self.version, resource, "subject") is not None else "patient"
+
+    def shared(self, resource_type: str, text: str) -> str:
+        """A Condition or Location named by text, made once and referenced from everywhere it is named."""
+        key = (resource_type, _key(text))
+        if key in self.by_key:
+            return self.by_key[key]
+        url = self.url(resource_type, key[1])
+        if resource_type == "Condition":
+            res = {"resourceType": "Condition",
+                   "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
+                   "code": {"text": text}, "subject": {"reference": self.patient_url}}
+            self.sections["problems"].append((url, text))
+        elif resource_type == "Location":
+            res = {"resourceType": "Location", "name": text}
+        else:  # pragma: no cover - the schema only names these two
+            raise ValueError(f"cannot build a {resource_type} from text")
+        self.by_key[key] = url
+        return self.add(res, url)
+
+    # -- values ------------------------------------------------------------------------------------
+    def _leaf(self, x: dict[str, Any], value: str) -> Any:
+        t = x["type"]
+        if t in ("string", "markdown", "code", "date", "dateTime"):
+            return value
+        if t == "CodeableConcept":
+            return {"coding": [{"system": x["system"], "code": value}]} if x.get("system") else {"text": value}
+        if t == "Coding":
+            return {"system": x.get("system", ""), "code": value}
+        if t == "CodeableReference":
+            if x.get("ref"):
+                return {"reference": {"reference": self.shared(x["ref"], value), "display": value}}
+            return {"concept": {"text": value}}
+        if t == "Reference":
+            if x.get("ref"):
+                return {"reference": self.shared(x["ref"], value), "display": value}
+            return {"display": value}
+        if t == "Annotation":
+            return {"text": value}
+        if t == "Duration":
+            return _duration(value)
+        raise ValueError(f"no placement for FHIR type {t}")
+
+    def _one(self, node: dict[str, Any], x: dict[str, Any], value: Any) -> Any:
+        if node.get("type") == "object":
+            obj = {}
+            for key, sub in node["properties"].items():
+                built = self.build(sub, (value or {}).get(key))
+                if built is not None:
+                    obj[key] = built
+            return obj or None
+        if value in (None, ""):
+            return None
+        if "child" in x:
+            child = x["child"]
+            inner = self._leaf(child, value)
+            if inner is None:
+                return None
+            return {child["name"]: [inner] if child.get("list") else inner}
+        return self._leaf(x, value)
+
+    def build(self, node: dict[str, Any], value: Any) -> Any:
+        """The FHIR JSON for one extracted field, following its schema node's x-fhir annotation."""
+        x = node.get("x-fhir", {})
+        if node.get("type") == "array":
+            built = [self._one(node["items"], x, v) for v in (value or [])]
+            built = [b for b in built if b is not None]
+            return built or None
+        one = self._one(node, x, value)
+        if one is None:
+            return None
+        return [one] if x.get("list") else one
 
 
-def _resource(item: Item, patient_ref: dict[str, str]) -> tuple[str, dict[str, Any], str]:
-    """(section group, resource, one-line narrative) for one item."""
-    v = item.values
-    ext = _span_extensions(item)
-    if item.group == "problems":
-        res = {"resourceType": "Condition", "clinicalStatus": _coded(CONDITION_CLINICAL, v.get("clinicalStatus") or "active"),
-               "code": _cc(v["code"]), "subject": patient_ref}
-        if v.get("onsetString"):
-            res["onsetString"] = v["onsetString"]
-        return "problems", res, v["code"]
-    if item.group == "medications":
-        name = v.get("medicationCodeableConcept") or v.get("medication", "")
-        res = {"resourceType": "MedicationStatement", "status": v.get("status") or "unknown",
-               "medicationCodeableConcept": _cc(name), "subject": patient_ref}
-        if v.get("dosage"):
-            res["dosage"] = [{"text": v["dosage"]}]
-        line = name + (f" ({v['dosage']})" if v.get("dosage") else "")
-        return "medications", res, line
-    if item.group == "allergies":
-        res = {"resourceType": "AllergyIntolerance", "clinicalStatus": _coded(ALLERGY_CLINICAL, "active"),
-               "code": _cc(v["code"]), "patient": patient_ref}
-        if v.get("criticality"):
-            res["criticality"] = v["criticality"]
-        if v.get("reaction"):
-            res["reaction"] = [{"manifestation": [_cc(v["reaction"])]}]
-        return "allergies", res, v["code"]
-    if item.group == "procedures":
-        res = {"resourceType": "Procedure", "status": v.get("status") or "completed", "code": _cc(v["code"]),
-               "subject": patient_ref}
-        if v.get("performedString"):
-            res["performedString"] = v["performedString"]
-        return "procedures", res, v["code"]
-    if item.group == "immunizations":
-        res = {"resourceType": "Immunization", "status": "completed", "vaccineCode": _cc(v["vaccineCode"]),
-               "patient": patient_ref, "occurrenceString": v.get("occurrenceString") or "date not stated in the note"}
-        return "immunizations", res, v["vaccineCode"]
-    if item.group == "results":
-        vital = bool(_VITAL_WORDS.search(v["code"]))
-        category = "vital-signs" if vital else "laboratory"
-        res = {"resourceType": "Observation", "status": "final",
-               "category": [_coded(OBS_CATEGORY, category)], "code": _cc(v["code"]), "subject": patient_ref}
-        if v.get("valueString"):
-            res["valueString"] = v["valueString"]
-        line = v["code"] + (f": {v['valueString']}" if v.get("valueString") else "")
-        return ("vitals" if vital else "results"), res, line
-    if item.group == "plan":
-        res = {"resourceType": "CarePlan", "status": "active", "intent": "plan", "subject": patient_ref,
-               "description": v["description"]}
-        return "plan", res, v["description"]
-    raise ValueError(f"no FHIR mapping for group {item.group!r}")
+def _label(resource: dict[str, Any]) -> str:
+    for key in ("code", "medicationCodeableConcept", "vaccineCode"):
+        if isinstance(resource.get(key), dict) and resource[key].get("text"):
+            return resource[key]["text"]
+    med = resource.get("medication")
+    if isinstance(med, dict):
+        return med.get("concept", {}).get("text", "") or med.get("reference", {}).get("display", "")
+    return str(resource.get("description") or resource.get("summary") or resource["resourceType"])
 
 
-def assemble_ips(ex: Extraction, opts: AssemblyOptions) -> dict[str, Any]:
-    """Build the IPS document Bundle (FHIR R4B/R4) for one extraction."""
-    ids = _Ids(ex, opts.options_key)
-    patient_id = ids.make("Patient")
-    device_id = ids.make("Device")
-    patient_ref = {"reference": f"urn:uuid:{patient_id}"}
-    patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}
-    if ex.patient.get("name"):
-        patient["name"] = [{"text": ex.patient["name"]}]
-    if ex.patient.get("gender"):
-        patient["gender"] = ex.patient["gender"]
-    if ex.patient.get("birthDate"):
-        patient["birthDate"] = ex.patient["birthDate"]
-    device = {
-        "resourceType": "Device", "id": device_id,
-        "deviceName": [{"name": f"softtiger {__version__}", "type": "user-friendly-name"},
-                       {"name": ex.model_label or "unknown model", "type": "model-name"}],
-        "version": [{"value": __version__}],
+def _complete(res: dict[str, Any], version: str) -> tuple[dict[str, Any], str]:
+    """Fill what FHIR requires but a note does not state, and pick the IPS section."""
+    rtype = res["resourceType"]
+    section = {"Condition": "problems", "MedicationStatement": "medications", "AllergyIntolerance": "allergies",
+               "Procedure": "procedures", "Immunization": "immunizations", "CarePlan": "plan",
+               "ClinicalImpression": "impression"}.get(rtype, "")
+    if rtype == "Condition" and "clinicalStatus" not in res:
+        res["clinicalStatus"] = {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]}
+    elif rtype == "AllergyIntolerance":
+        res.setdefault("clinicalStatus", {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]})
+    elif rtype == "Immunization":
+        res.setdefault("status", "completed")
+        if not any(k.startswith("occurrence") for k in res):
+            res["occurrenceString"] = "date not stated in the note"
+    elif rtype == "Observation":
+        res.setdefault("status", "final")
+        vital = bool(_VITAL_WORDS.search(_label(res)))
+        res["category"] = [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs" if vital else "laboratory"}]}]
+        section = "vitals" if vital else "results"
+    elif rtype == "CarePlan":
+        res.setdefault("status", "active")
+        res.setdefault("intent", "plan")
+    elif rtype == "MedicationStatement" and "status" not in res:
+        res["status"] = "active" if version == "R4B" else "recorded"
+    return res, section
+
+
+def _device(b: BundleBuilder, model_label: str) -> dict[str, Any]:
+    names = [("softtiger " + __version__, "user-friendly-name"), (model_label or "unknown model", "model-name")]
+    if b.version == "R4B":
+        return {"resourceType": "Device", "deviceName": [{"name": n, "type": t} for n, t in names],
+                "version": [{"value": __version__}]}
+    return {"resourceType": "Device", "name": [{"value": names[0][0], "type": "user-friendly-name"},
+                                               {"value": names[1][0], "type": "registered-name"}],
+            "version": [{"value": __version__}]}
+
+
+def assemble(extractions: list[Extraction], opts: AssemblyOptions, schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One Bundle for every task run on a note: a document (IPS) when IPS is among them, else a collection."""
+    b = BundleBuilder(extractions, opts)
+    tasks = {e.task for e in extractions}
+    patient: dict[str, Any] = {"resourceType": "Patient"}
+    encounter_url = None
+    impression_urls: list[str] = []
+    pending: list[tuple[str, dict[str, Any], Item]] = []
+    for ex in extractions:
+        schema = schemas[ex.task]
+        if ex.patient.get("name"):
+            patient["name"] = [{"text": ex.patient["name"]}]
+        for key in ("gender", "birthDate"):
+            if ex.patient.get(key):
+                patient[key] = ex.patient[key]
+        for group, items in ex.groups.items():
+            node = schema["properties"][group]
+            item_node = node["items"] if node.get("type") == "array" else node
+            rtype = item_node["x-fhir"]["resource"]
+            for item in items:
+                url = b.url(group, item.key) if node.get("type") == "array" else b.url(group)
+                if rtype == "Condition" and item.key:
+                    b.by_key[("Condition", item.key)] = url  # later text references reuse this Condition
+                pending.append((url, {"resourceType": rtype, "_node": item_node}, item))
+    b.add(patient, b.patient_url)
+    for url, stub, item in pending:
+        node = stub.pop("_node")
+        res = dict(stub)
+        res[b.subject_field(res["resourceType"])] = {"reference": b.patient_url}
+        for key, sub in node["properties"].items():
+            built = b.build(sub, item.values.get(key))
+            if built is not None:
+                res[key] = built
+        res, section = _complete(res, b.version)
+        ext = _span_extensions(item)
+        if ext:
+            res["extension"] = ext
+        b.add(res, url)
+        if res["resourceType"] == "Encounter":
+            encounter_url = url
+        elif res["resourceType"] == "ClinicalImpression":
+            impression_urls.append(url)
+        if section and (section != "problems" or all(u != url for u, _ in b.sections["problems"])):
+            b.sections[section].append((url, _label(res)))
+    if encounter_url:
+        for entry in b.entries:
+            if entry["resource"]["resourceType"] == "ClinicalImpression":
+                entry["resource"]["encounter"] = {"reference": encounter_url}
+    device_url = b.url("Device")
+    b.add(_device(b, extractions[0].model_label), device_url)
+    bundle_url = b.url("Bundle")
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle", "id": bundle_url.removeprefix("urn:uuid:"),
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": bundle_url},
+        "timestamp": opts.timestamp,
     }
-    entries: list[dict[str, Any]] = []
-    by_section: dict[str, list[tuple[str, str]]] = {s.group: [] for s in SECTIONS}
-    for group, items in ex.groups.items():
-        for item in items:
-            section, res, line = _resource(item, patient_ref)
-            rid = ids.make(group, item.key)
-            res = {"resourceType": res["resourceType"], "id": rid, **{k: v for k, v in res.items() if k != "resourceType"}}
-            ext = _span_extensions(item)
-            if ext:
-                res["extension"] = ext
-            entries.append({"fullUrl": f"urn:uuid:{rid}", "resource": res})
-            by_section[section].append((rid, line))
+    if "ips" not in tasks:
+        bundle["type"] = "collection"
+        bundle["entry"] = b.entries
+        return bundle
     sections = []
     for sdef in SECTIONS:
-        refs = by_section[sdef.group]
+        refs = b.sections[sdef.key]
         if not refs and not sdef.required:
             continue
         section: dict[str, Any] = {
@@ -189,28 +311,22 @@ def assemble_ips(ex: Extraction, opts: AssemblyOptions) -> dict[str, Any]:
             "text": _div([line for _, line in refs]),
         }
         if refs:
-            section["entry"] = [{"reference": f"urn:uuid:{rid}"} for rid, _ in refs]
+            section["entry"] = [{"reference": url} for url, _ in refs]
         else:
             section["emptyReason"] = {"coding": [{"system": EMPTY_REASON, "code": "unavailable", "display": "Unavailable"}]}
         sections.append(section)
-    composition_id = ids.make("Composition")
-    composition = {
-        "resourceType": "Composition", "id": composition_id, "status": "final",
+    composition_url = b.url("Composition")
+    composition: dict[str, Any] = {
+        "resourceType": "Composition", "id": composition_url.removeprefix("urn:uuid:"), "status": "final",
         "type": {"coding": [{"system": LOINC, "code": "60591-5", "display": "Patient summary Document"}]},
-        "subject": patient_ref, "date": opts.timestamp,
-        "author": [{"reference": f"urn:uuid:{device_id}"}],
+        "subject": {"reference": b.patient_url} if b.version == "R4B" else [{"reference": b.patient_url}],
+        "date": opts.timestamp,
+        "author": [{"reference": device_url}],
         "title": "Patient summary generated by softtiger from a clinical note",
         "section": sections,
     }
-    bundle_id = ids.make("Bundle")
-    return {
-        "resourceType": "Bundle", "id": bundle_id,
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{bundle_id}"},
-        "type": "document", "timestamp": opts.timestamp,
-        "entry": [
-            {"fullUrl": f"urn:uuid:{composition_id}", "resource": composition},
-            {"fullUrl": f"urn:uuid:{patient_id}", "resource": patient},
-            {"fullUrl": f"urn:uuid:{device_id}", "resource": device},
-            *entries,
-        ],
-    }
+    if encounter_url:
+        composition["encounter"] = {"reference": encounter_url}
+    bundle["type"] = "document"
+    bundle["entry"] = [{"fullUrl": composition_url, "resource": composition}, *b.entries]
+    return bundle

@@ -37,13 +37,13 @@ class Item:
     """One extracted thing (a problem, a medication, ...) with the note spans it came from."""
 
     group: str
-    values: dict[str, str]
+    values: dict[str, Any]
     spans: list[Span] = field(default_factory=list)
     grounding: str = "ungrounded"  # exact | normalized | fuzzy | ungrounded
 
     @property
     def key(self) -> str:
-        return " ".join(re.findall(r"[a-z0-9]+", next(iter(self.values.values()), "").lower()))
+        return " ".join(re.findall(r"[a-z0-9]+", str(next(iter(self.values.values()), "")).lower()))
 
 
 @dataclass
@@ -62,11 +62,19 @@ class Extraction:
     debug: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _describe(doc: dict[str, Any]) -> str:
+    text = doc.get("description", "")
+    inner = doc["items"] if doc.get("type") == "array" else doc
+    if inner.get("type") == "object":
+        parts = "; ".join(f"{k}: {sub.get('description', '')}" for k, sub in inner["properties"].items())
+        text += f" ({parts})"
+    if doc.get("type") == "array":
+        text = "a list of " + text
+    return text
+
+
 def _field_lines(schema: dict[str, Any]) -> str:
-    lines = []
-    for key, doc in schema["properties"].items():
-        lines.append(f"- {key}: {doc['description']}")
-    return "\n".join(lines)
+    return "\n".join(f"- {key}: {_describe(doc)}" for key, doc in schema["properties"].items())
 
 
 def group_prompt(group: GroupSpec, group_schema: dict[str, Any], chunk_text: str) -> str:
@@ -82,16 +90,22 @@ def group_prompt(group: GroupSpec, group_schema: dict[str, Any], chunk_text: str
     )
 
 
+def _worst_chars(node: dict[str, Any]) -> int:
+    if "enum" in node:
+        return max(len(json.dumps(v)) for v in node["enum"])
+    kind = node.get("type")
+    if kind == "array":
+        return 2 + node.get("maxItems", 8) * (_worst_chars(node["items"]) + 1)
+    if kind == "object":
+        return 2 + sum(len(json.dumps(k)) + 2 + _worst_chars(v) for k, v in node["properties"].items())
+    if node.get("format") == "partial-date":
+        return 12
+    return node.get("maxLength", 60) + 2
+
+
 def output_bound(group: GroupSpec, group_schema: dict[str, Any]) -> int:
     """Worst-case answer length in tokens (one token per character at worst): a complete answer fits."""
-    body = group_schema["properties"][group.name]
-    item = body if group.single else body["items"]
-    per_item = 2
-    for key, doc in item["properties"].items():
-        value = max((len(v) for v in doc["enum"]), default=0) if "enum" in doc else doc.get("maxLength", 10)
-        per_item += len(key) + 4 + value + 2
-    count = 1 if group.single else body.get("maxItems", 8)
-    return per_item * count + len(group.name) + 8
+    return _worst_chars(group_schema["properties"][group.name]) + len(group.name) + 8
 
 
 def chunk_spans(text: str, max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
@@ -150,6 +164,7 @@ def _add_span(item: Item, span: Span) -> None:
 
 
 _HEADING = re.compile(r"^\s*([A-Z][A-Z /&-]{2,}|[A-Za-z][A-Za-z /&-]{2,}:)\s*$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 def plausible(text: str, note: str, patient_name: str = "") -> bool:
@@ -165,38 +180,91 @@ def plausible(text: str, note: str, patient_name: str = "") -> bool:
     return True
 
 
-def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any]) -> None:
-    """Ground the main text; blank free-text fields the note does not contain (never invent)."""
-    keys = list(schema_item["properties"])
-    main = keys[0]
-    span = grounder.find(item.values.get(main, ""))
-    if span is not None:
+def date_in_note(value: str, note: str) -> bool:
+    """An ISO (partial) date the note supports: written as such, or its year with its month and day nearby."""
+    if not value:
+        return False
+    if value in note:
+        return True
+    m = _DATE.match(value)
+    if not m:
+        return False
+    year, month, day = m.groups()
+    for hit in re.finditer(year, note):
+        window = note[max(0, hit.start() - 12) : hit.end() + 12]
+        numbers = {int(n) for n in re.findall(r"\d{1,2}", window.replace(year, " "))}
+        if (month is None or int(month) in numbers) and (day is None or int(day) in numbers):
+            return True
+    return False
+
+
+def ground_value(node: dict[str, Any], value: Any, grounder: Grounder, spans: list[Span]) -> Any:
+    """Keep what the note supports: free text found in the note, dates it states, enums as given.
+
+    Free text that cannot be found is blanked (lists lose the element); spans found are collected.
+    """
+    kind = node.get("type")
+    if kind == "array":
+        kept = [ground_value(node["items"], v, grounder, spans) for v in (value or [])]
+        return [v for v in kept if v not in ("", None, {})]
+    if kind == "object":
+        return {k: ground_value(sub, (value or {}).get(k), grounder, spans) for k, sub in node["properties"].items()}
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    if "enum" in node:
+        return value
+    if node.get("format") == "partial-date":
+        return value if date_in_note(value, grounder.note) else ""
+    if sum(ch.isalpha() for ch in value) < 2:
+        return ""
+    span = grounder.find(value, min_ratio=0.9)
+    if span is None:
+        return ""
+    spans.append(span)
+    return value
+
+
+def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], single: bool) -> None:
+    """Ground the main text (list groups) and every free-text field; blank what the note does not say."""
+    props = schema_item["properties"]
+    keys = list(props)
+    if not single:
+        span = grounder.find(str(item.values.get(keys[0], "")))
+        if span is None:
+            return
         _add_span(item, span)
         item.grounding = span.method
-    for key in keys[1:]:
-        doc = schema_item["properties"][key]
-        value = item.values.get(key, "")
-        if "enum" in doc or not value:
-            continue
-        found = grounder.find(value, min_ratio=0.9)
-        if found is None:
-            item.values[key] = ""
-        else:
-            _add_span(item, found)
+        keys = keys[1:]
+    found: list[Span] = []
+    for key in keys:
+        item.values[key] = ground_value(props[key], item.values.get(key), grounder, found)
+    for span in found:
+        _add_span(item, span)
+    if single:
+        item.grounding = min((s.method for s in found), key=("exact", "normalized", "fuzzy").index, default="exact")
 
 
-def _check_patient(values: dict[str, str], grounder: Grounder) -> dict[str, str]:
+_BIRTH_CUE = re.compile(r"\b(dob|d\.o\.b\.?|born|birth|birthdate)\b", re.I)
+
+
+def _birth_cue_near(date: str, note: str) -> bool:
+    """A birth date needs a birth cue just before its year: visit dates are not birth dates."""
+    year = date[:4]
+    return any(_BIRTH_CUE.search(note[max(0, m.start() - 40) : m.start()]) for m in re.finditer(year, note))
+
+
+def _check_patient(values: dict[str, Any], grounder: Grounder) -> dict[str, str]:
     """Keep only patient facts the note supports: a name it contains, a gender it cues, a date it has."""
     kept: dict[str, str] = {}
-    name = values.get("name", "").strip()
-    if name and grounder.find(name, min_ratio=0.95) is not None and len(name) > 2:
+    name = str(values.get("name", "")).strip()
+    if name and len(name) > 2 and grounder.find(name, min_ratio=0.95) is not None:
         kept["name"] = name
     gender = values.get("gender", "")
     cue = _GENDER_CUES.get(gender)
     if cue is not None and cue.search(grounder.note):
         kept["gender"] = gender
-    birth = values.get("birthDate", "")
-    if birth and birth in grounder.note:
+    birth = str(values.get("birthDate", ""))
+    if date_in_note(birth, grounder.note) and _birth_cue_near(birth, grounder.note):
         kept["birthDate"] = birth
     return kept
 
@@ -252,25 +320,30 @@ def extract(
                 )
             data = _parse(gen.text, group.name)
             item_schema = schema["properties"][group.name]
-            if group.single:
+            if group.resource == "Patient":
                 for k, v in (data or {}).items():
                     if v and k not in patient_votes:
                         patient_votes[k] = v
                 continue
-            item_schema = item_schema["items"]
-            for values in data or []:
-                item = Item(group=group.name, values={k: str(v) for k, v in values.items()})
-                if not item.key:
+            if group.single:
+                raw_items = [data or {}]
+            else:
+                item_schema = item_schema["items"]
+                raw_items = data or []
+            for values in raw_items:
+                item = Item(group=group.name, values=dict(values))
+                if not group.single and not item.key:
                     continue
-                _ground_item(item, grounder, item_schema)
+                _ground_item(item, grounder, item_schema, group.single)
                 result.groups[group.name].append(item)
     result.patient = _check_patient(patient_votes, grounder)
+    singles = {g.name for g in task.groups if g.single}
     for name, items in result.groups.items():
-        merged = merge_items(items)
+        merged = merge_items(items, single=name in singles)
         kept = []
         for item in merged:
-            main = next(iter(item.values.values()), "")
-            if not plausible(main, note.text, result.patient.get("name", "")):
+            main = str(next(iter(item.values.values()), ""))
+            if name not in singles and not plausible(main, note.text, result.patient.get("name", "")):
                 result.dropped_implausible += 1
                 continue
             if item.grounding == "ungrounded":
@@ -283,21 +356,36 @@ def extract(
     return result
 
 
-def merge_items(items: list[Item]) -> list[Item]:
+def _merge_values(into: dict[str, Any], new: dict[str, Any]) -> None:
+    """First non-empty scalar wins; lists are united without repeats; objects merge field by field."""
+    for k, v in new.items():
+        old = into.get(k)
+        if isinstance(v, list):
+            seen = {json.dumps(x, sort_keys=True).lower() for x in (old or [])}
+            into[k] = list(old or []) + [x for x in v if json.dumps(x, sort_keys=True).lower() not in seen]
+        elif isinstance(v, dict):
+            merged = dict(old or {})
+            _merge_values(merged, v)
+            into[k] = merged
+        elif v and not old:
+            into[k] = v
+
+
+def merge_items(items: list[Item], single: bool = False) -> list[Item]:
     """One item per concept: same normalised main text (within or across chunks) merges, spans united.
 
-    Conflicting values keep the first non-empty one, except status-like enums where the first chunk wins
-    too: notes state the current status first more often than not; the rule is documented in README.
+    For a list group the concept is the main text; a single group (the encounter, the impression) merges
+    into one item. Conflicting values keep the first non-empty one: the first chunk that states a field
+    wins (documented in README).
     """
     merged: dict[str, Item] = {}
     for item in items:
-        existing = merged.get(item.key)
+        key = "" if single else item.key
+        existing = merged.get(key)
         if existing is None:
-            merged[item.key] = item
+            merged[key] = item
             continue
-        for k, v in item.values.items():
-            if v and not existing.values.get(k):
-                existing.values[k] = v
+        _merge_values(existing.values, item.values)
         for span in item.spans:
             _add_span(existing, span)
         if existing.grounding == "ungrounded" and item.grounding != "ungrounded":

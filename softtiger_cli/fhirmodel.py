@@ -83,10 +83,20 @@ def _codes_from_title(title: str) -> tuple[str, ...]:
     return tuple(c for c in codes if c and all(ch.isalnum() or ch in "-." for ch in c))
 
 
-def element(version: str, resource: str, name: str) -> ElementInfo | None:
-    """Facts about resource.name in the version, or None when the version has no such element."""
+@lru_cache(maxsize=512)
+def _fields_by_json_name(version: str, resource: str) -> dict[str, Any]:
     cls = model_class(version, resource)
-    field = cls.model_fields.get(name)
+    out: dict[str, Any] = {}
+    for py_name, field in cls.model_fields.items():
+        if py_name.endswith("__ext"):
+            continue
+        out[field.alias or py_name] = field
+    return out
+
+
+def element(version: str, resource: str, name: str) -> ElementInfo | None:
+    """Facts about resource.name (its JSON name, e.g. "class") in the version, or None when absent."""
+    field = _fields_by_json_name(version, resource).get(name)
     if field is None:
         return None
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}

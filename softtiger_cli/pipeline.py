@@ -6,10 +6,33 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .assemble import REQUIRED_SECTION_CODES, AssemblyOptions, assemble_ips
+from .assemble import REQUIRED_SECTION_CODES, AssemblyOptions, assemble
 from .engine import Engine
 from .errors import ValidationFailed
 from .extract import Extraction, extract
+
+TASK_ORDER = ("ips", "impression", "encounter")
+
+
+def parse_tasks(values: list[str]) -> tuple[str, ...]:
+    """--task values (repeatable, comma lists, `all`) -> tasks in a fixed order; unknown names raise."""
+    from .errors import UsageError
+
+    wanted: set[str] = set()
+    for value in values or ["all"]:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name == "all":
+                wanted.update(TASK_ORDER)
+            elif name in TASK_ORDER:
+                wanted.add(name)
+            else:
+                raise UsageError(f"--task {name!r} is not a task; use ips, impression, encounter or all")
+    if not wanted:
+        raise UsageError("--task names no task; use ips, impression, encounter or all")
+    return tuple(t for t in TASK_ORDER if t in wanted)
 from .grammars import load
 from .notes import Note
 from .schema import TASKS
@@ -18,7 +41,7 @@ from .validate import validate_bundle
 
 @dataclass(frozen=True)
 class StructureOptions:
-    task: str = "ips"
+    tasks: tuple[str, ...] = ("ips", "impression", "encounter")
     fhir_version: str = "R4B"
     max_tokens: int | None = None
     ungrounded: str = "drop"
@@ -27,13 +50,13 @@ class StructureOptions:
 
     def key(self) -> str:
         """Options that change the bundle's content, folded into its ids."""
-        return f"{self.task}|{self.fhir_version}|{self.max_tokens}|{self.ungrounded}"
+        return f"{'+'.join(self.tasks)}|{self.fhir_version}|{self.max_tokens}|{self.ungrounded}"
 
 
 @dataclass
 class StructureResult:
     bundle: dict[str, Any]
-    extraction: Extraction
+    extractions: list[Extraction]
     problems: list[str] = field(default_factory=list)
 
 
@@ -48,15 +71,21 @@ def structure_note(
     on_progress: Callable[[str], None] | None = None,
 ) -> StructureResult:
     """Note in, validated Bundle out; raises ValidationFailed rather than return an invalid bundle."""
-    grammar = load(options.fhir_version, options.task)
-    ex = extract(
-        engine, note, TASKS[options.task], options.fhir_version, grammar.schema, grammar.gbnf_text,
-        max_tokens=options.max_tokens, ungrounded=options.ungrounded, keep_debug=options.keep_debug,
-        on_progress=on_progress,
-    )
-    bundle = assemble_ips(ex, AssemblyOptions(timestamp=options.timestamp or now_instant(), options_key=options.key()))
-    problems = validate_bundle(bundle, options.fhir_version, ips_required=REQUIRED_SECTION_CODES)
-    result = StructureResult(bundle=bundle, extraction=ex, problems=problems)
+    extractions = []
+    schemas = {}
+    for task in options.tasks:
+        grammar = load(options.fhir_version, task)
+        schemas[task] = grammar.schema
+        extractions.append(extract(
+            engine, note, TASKS[task], options.fhir_version, grammar.schema, grammar.gbnf_text,
+            max_tokens=options.max_tokens, ungrounded=options.ungrounded, keep_debug=options.keep_debug,
+            on_progress=on_progress,
+        ))
+    stamp = options.timestamp or now_instant()
+    bundle = assemble(extractions, AssemblyOptions(timestamp=stamp, options_key=options.key()), schemas)
+    ips = "ips" in options.tasks
+    problems = validate_bundle(bundle, options.fhir_version, ips_required=REQUIRED_SECTION_CODES if ips else None)
+    result = StructureResult(bundle=bundle, extractions=extractions, problems=problems)
     if problems:
         raise ValidationFailed(problems)
     return result

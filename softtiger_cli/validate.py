@@ -103,7 +103,9 @@ def ips_problems(bundle: dict[str, Any], required_sections: set[str]) -> list[st
     if IPS_COMPOSITION_TYPE not in codes:
         problems.append("Composition.type must be LOINC 60591-5")
     by_url = {e.get("fullUrl"): e.get("resource", {}) for e in entries}
-    subject = by_url.get(comp.get("subject", {}).get("reference"))
+    subj = comp.get("subject", {})
+    subj = subj[0] if isinstance(subj, list) and subj else subj
+    subject = by_url.get(subj.get("reference")) if isinstance(subj, dict) else None
     if not subject or subject.get("resourceType") != "Patient":
         problems.append("Composition.subject must reference a Patient in the bundle")
     if not comp.get("author"):

@@ -47,6 +47,7 @@ def open_engine(model: str | None, *, device: str, n_ctx: int | None, seed: int,
 
 
 def run_structure(*, note_arg: str, out: Path | None, model: str | None, device: str, n_ctx: int | None,
+                  tasks: tuple[str, ...],
                   seed: int, max_tokens: int | None, fhir_version: str, ungrounded: str, timestamp: str | None,
                   debug_dir: Path | None, offline: bool, threads: int | None, say: Callable[[str], None],
                   interactive: bool) -> None:
@@ -62,7 +63,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
         os.environ["HF_HUB_OFFLINE"] = "1"
     started = time.perf_counter()
     engine = open_engine(model, device=device, n_ctx=n_ctx, seed=seed, threads=threads, offline=offline, say=say)
-    options = StructureOptions(fhir_version=fhir_version, max_tokens=max_tokens, ungrounded=ungrounded,
+    options = StructureOptions(tasks=tasks, fhir_version=fhir_version, max_tokens=max_tokens, ungrounded=ungrounded,
                                timestamp=timestamp, keep_debug=debug_dir is not None)
     debug_name = Path(note.source).stem if note.source != "<stdin>" else "stdin"
     result = None
@@ -76,18 +77,19 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
         raise
     finally:
         if debug_dir is not None and result is not None:
-            write_debug(debug_dir, debug_name, result.extraction.debug)
+            write_debug(debug_dir, debug_name, [d for ex in result.extractions for d in ex.debug])
     text = dumps_bundle(result.bundle)
     if out is None:
         write_stdout(text)
     else:
         write_atomic(out, text)
-    ex = result.extraction
+    exs = result.extractions
     n_res = len(result.bundle["entry"])
     stats = engine.stats
+    dropped = sum(e.dropped_ungrounded for e in exs)
+    kept = sum(e.kept_ungrounded for e in exs)
     say(
-        f"done in {time.perf_counter() - started:.1f}s: {n_res} resources, {len(ex.chunks)} chunk(s), "
+        f"done in {time.perf_counter() - started:.1f}s: {n_res} resources, {len(exs[0].chunks)} chunk(s), "
         f"{stats.generated_tokens} tokens generated, prompt tokens evaluated {stats.evaluated_prompt_tokens}"
-        f"/{stats.prompt_tokens}, ungrounded items dropped {ex.dropped_ungrounded}"
-        + (f" (kept {ex.kept_ungrounded})" if ex.kept_ungrounded else "")
+        f"/{stats.prompt_tokens}, ungrounded items dropped {dropped}" + (f" (kept {kept})" if kept else "")
     )

@@ -16,13 +16,15 @@ from softtiger_cli.validate import validate_bundle
 pytestmark = pytest.mark.model
 
 
-def _check_bundle(bundle: dict, note_text: str) -> None:
-    from fhir.resources.R4B.bundle import Bundle
+def _check_bundle(bundle: dict, note_text: str, version: str = "R4B", ips: bool = True) -> None:
+    from fhir.resources.bundle import Bundle as BundleR5
+    from fhir.resources.R4B.bundle import Bundle as BundleR4B
 
-    Bundle.model_validate(bundle)
-    assert validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES) == []
-    assert bundle["entry"][0]["resource"]["resourceType"] == "Composition"
-    for entry in bundle["entry"][3:]:
+    (BundleR4B if version == "R4B" else BundleR5).model_validate(bundle)
+    assert validate_bundle(bundle, version, ips_required=REQUIRED_SECTION_CODES if ips else None) == []
+    if ips:
+        assert bundle["entry"][0]["resource"]["resourceType"] == "Composition"
+    for entry in bundle["entry"]:
         for ext in entry["resource"].get("extension", []):
             parts = {e["url"]: e for e in ext["extension"]}
             start, length = parts["offset"]["valueInteger"], parts["length"]["valueInteger"]
@@ -72,12 +74,55 @@ def test_notes_give_valid_bundles(engine, note_path: Path) -> None:
     _check_bundle(result.bundle, note.text)
 
 
+def _linked(bundle: dict) -> None:
+    """Composition -> Encounter, ClinicalImpression -> Encounter, ClinicalImpression in a section."""
+    types = {e["resource"]["resourceType"]: e for e in bundle["entry"]}
+    comp, enc, imp = types["Composition"]["resource"], types["Encounter"], types["ClinicalImpression"]
+    assert comp["encounter"]["reference"] == enc["fullUrl"]
+    assert imp["resource"]["encounter"]["reference"] == enc["fullUrl"]
+    assert any(e["reference"] == imp["fullUrl"] for s in comp["section"] for e in s.get("entry", []))
+    assert sum(1 for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient") == 1
+
+
+@pytest.mark.parametrize("version", ["R4B", "R5"])
+def test_all_tasks_in_both_versions_via_cli(tmp_path: Path, version: str) -> None:
+    out = tmp_path / "b.json"
+    note = EXAMPLES / "discharge-summary.txt"
+    result = run_cli("structure", str(note), "--task", "all", "--fhir-version", version, "-o", str(out),
+                     "--timestamp", PINNED_TIMESTAMP)
+    assert result.returncode == 0, result.stderr
+    bundle = json.loads(out.read_text())
+    _check_bundle(bundle, read_note(str(note)).text, version)
+    _linked(bundle)
+
+
+@pytest.mark.parametrize("version", ["R4B", "R5"])
+def test_single_tasks_without_ips_give_a_collection(engine, version: str) -> None:
+    note = read_note(str(EXAMPLES / "clinic-visit.txt"))
+    for tasks in (("impression",), ("encounter",), ("impression", "encounter")):
+        result = structure_note(engine, note, StructureOptions(tasks=tasks, fhir_version=version, timestamp=PINNED_TIMESTAMP))
+        assert result.bundle["type"] == "collection"
+        _check_bundle(result.bundle, note.text, version, ips=False)
+        kinds = {e["resource"]["resourceType"] for e in result.bundle["entry"]}
+        assert {"ClinicalImpression": "impression", "Encounter": "encounter"}.keys() & kinds
+        assert all(t in {"impression": "ClinicalImpression", "encounter": "Encounter"} and
+                   {"impression": "ClinicalImpression", "encounter": "Encounter"}[t] in kinds for t in tasks)
+
+
+def test_bad_task_and_version_are_usage_errors() -> None:
+    note = str(EXAMPLES / "short-note.txt")
+    assert_one_line_error(run_cli("structure", note, "--task", "ips,nope"), 2)
+    assert_one_line_error(run_cli("structure", note, "--fhir-version", "R3"), 2)
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("version", ["R4B", "R5"])
 @pytest.mark.parametrize("note_path", dev_notes("synthea") + dev_notes("aci-bench"), ids=lambda p: p.name)
-def test_every_dev_note_gives_a_valid_bundle(engine, note_path: Path) -> None:
+def test_every_dev_note_gives_a_valid_linked_bundle(engine, note_path: Path, version: str) -> None:
     note = read_note(str(note_path))
-    result = structure_note(engine, note, StructureOptions(timestamp=PINNED_TIMESTAMP))
-    _check_bundle(result.bundle, note.text)
+    result = structure_note(engine, note, StructureOptions(fhir_version=version, timestamp=PINNED_TIMESTAMP))
+    _check_bundle(result.bundle, note.text, version)
+    _linked(result.bundle)
 
 
 # -- bad inputs: one line, the documented code, no output file, no traceback ---------------------

@@ -6,8 +6,9 @@ import copy
 
 import pytest
 
-from softtiger_cli.assemble import REQUIRED_SECTION_CODES, AssemblyOptions, assemble_ips
+from softtiger_cli.assemble import REQUIRED_SECTION_CODES, AssemblyOptions, assemble
 from softtiger_cli.extract import Extraction, Item
+from softtiger_cli.grammars import load
 from softtiger_cli.grounding import Span
 from softtiger_cli.notes import decode_note
 from softtiger_cli.validate import validate_bundle
@@ -30,7 +31,8 @@ def _extraction(empty: bool = False) -> Extraction:
 
 
 def _bundle(empty: bool = False) -> dict:
-    return assemble_ips(_extraction(empty), AssemblyOptions(timestamp="2026-01-01T00:00:00Z"))
+    return assemble([_extraction(empty)], AssemblyOptions(timestamp="2026-01-01T00:00:00Z"),
+                    {"ips": load("R4B", "ips").schema})
 
 
 def _composition(bundle: dict) -> dict:
@@ -55,7 +57,7 @@ def test_ids_are_deterministic() -> None:
 
 def test_spans_index_the_note() -> None:
     bundle = _bundle()
-    for entry in bundle["entry"][3:]:
+    for entry in bundle["entry"][2:]:
         for ext in entry["resource"].get("extension", []):
             parts = {e["url"]: e for e in ext["extension"]}
             start = parts["offset"]["valueInteger"]
@@ -66,7 +68,7 @@ def test_spans_index_the_note() -> None:
     ("mutate", "expected"),
     [
         (lambda b: _composition(b).__setitem__("status", "finalx"), "required value set"),
-        (lambda b: b["entry"][3]["resource"]["clinicalStatus"]["coding"][0].__setitem__("code", "gone"), "required value set"),
+        (lambda b: b["entry"][2]["resource"]["clinicalStatus"]["coding"][0].__setitem__("code", "gone"), "required value set"),
         (lambda b: b["entry"].insert(0, b["entry"].pop(1)), "first entry must be the Composition"),
         (lambda b: _composition(b)["section"].pop(0), "required IPS section 11450-4 is missing"),
         (lambda b: _composition(b)["section"][0].pop("entry"), "needs entries or an emptyReason"),
@@ -74,7 +76,7 @@ def test_spans_index_the_note() -> None:
         (lambda b: _composition(b)["subject"].__setitem__("reference", "urn:uuid:nowhere"), "does not resolve"),
         (lambda b: _composition(b)["type"]["coding"][0].__setitem__("code", "11503-0"), "60591-5"),
         (lambda b: b.__setitem__("type", "collection"), "document"),
-        (lambda b: b["entry"][4]["resource"].pop("status"), "status"),
+        (lambda b: b["entry"][3]["resource"].pop("status"), "status"),
     ],
 )
 def test_invalid_bundles_are_rejected(mutate, expected: str) -> None:
@@ -86,6 +88,80 @@ def test_invalid_bundles_are_rejected(mutate, expected: str) -> None:
 
 def test_validation_messages_do_not_echo_values() -> None:
     bundle = _bundle()
-    bundle["entry"][3]["resource"]["onsetString"] = {"secret": "Hypertension"}
+    bundle["entry"][2]["resource"]["onsetString"] = {"secret": "Hypertension"}
     problems = validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES)
     assert problems and not any("Hypertension" in p for p in problems)
+
+
+ENC_NOTE = ("Admitted 2026-02-02 from the emergency department with pneumonia, discharged home 2026-02-06. "
+            "Seen by Dr. Smith on Ward 5. Assessment: improving community-acquired pneumonia on antibiotics.")
+
+
+def _all_tasks(version: str) -> tuple[list[Extraction], dict]:
+    note = decode_note(ENC_NOTE.encode(), "enc.txt")
+    schemas = {t: load(version, t).schema for t in ("ips", "impression", "encounter")}
+    ips = _extraction()
+    ips = Extraction(note=note, task="ips", version=version, model_label="test", groups={
+        "problems": [Item("problems", {"code": "pneumonia", "clinicalStatus": "active", "onsetString": ""},
+                          [Span(56, 65, "exact")], "exact")],
+        "medications": [], "allergies": [], "procedures": [], "immunizations": [], "results": [], "plan": []},
+        patient={}, chunks=[(0, len(ENC_NOTE))])
+    enc_props = schemas["encounter"]["properties"]["encounter"]["properties"]
+    period_key = "period" if version == "R4B" else "actualPeriod"
+    hosp_key = "hospitalization" if version == "R4B" else "admission"
+    reason_key = "reasonCode" if version == "R4B" else "reason"
+    assert {period_key, hosp_key, reason_key} <= set(enc_props)
+    enc_values = {"status": "completed" if version == "R5" else "finished", "class": "IMP", "type": [],
+                  "serviceType": "", "priority": "", reason_key: ["pneumonia"],
+                  "diagnosis": [{"condition": "pneumonia", "use": "discharge"}],
+                  period_key: {"start": "2026-02-02", "end": "2026-02-06"}, "length": "4 days",
+                  hosp_key: {"admitSource": "emergency department", "dischargeDisposition": "home"},
+                  "location": ["Ward 5"], "participant": ["Dr. Smith"]}
+    enc = Extraction(note=note, task="encounter", version=version, model_label="test",
+                     groups={"encounter": [Item("encounter", enc_values, [], "exact")]}, patient={}, chunks=[])
+    imp_props = schemas["impression"]["properties"]["impression"]["properties"]
+    item_key = "itemCodeableConcept" if version == "R4B" else "item"
+    imp_values = {k: "" for k in imp_props}
+    imp_values.update({"status": "completed", "summary": "improving community-acquired pneumonia",
+                       "problem": ["pneumonia"], "finding": [{item_key: "pneumonia", "basis": ""}],
+                       "prognosisCodeableConcept": [], "note": []})
+    imp = Extraction(note=note, task="impression", version=version, model_label="test",
+                     groups={"impression": [Item("impression", imp_values, [], "exact")]}, patient={}, chunks=[])
+    return [ips, imp, enc], schemas
+
+
+@pytest.mark.parametrize("version", ["R4B", "R5"])
+def test_all_three_tasks_link_in_one_document(version: str) -> None:
+    extractions, schemas = _all_tasks(version)
+    bundle = assemble(extractions, AssemblyOptions(timestamp="2026-01-01T00:00:00Z"), schemas)
+    assert validate_bundle(bundle, version, ips_required=REQUIRED_SECTION_CODES) == []
+    by_type: dict[str, list[dict]] = {}
+    for entry in bundle["entry"]:
+        by_type.setdefault(entry["resource"]["resourceType"], []).append(entry)
+    assert len(by_type["Patient"]) == 1 and len(by_type["Encounter"]) == 1
+    assert len(by_type["Condition"]) == 1  # IPS, Encounter.diagnosis and ClinicalImpression.problem share it
+    composition = bundle["entry"][0]["resource"]
+    encounter_url = by_type["Encounter"][0]["fullUrl"]
+    assert composition["encounter"]["reference"] == encounter_url
+    impression = by_type["ClinicalImpression"][0]
+    assert impression["resource"]["encounter"]["reference"] == encounter_url
+    assert any(impression["fullUrl"] == e["reference"] for s in composition["section"] for e in s.get("entry", []))
+    enc = by_type["Encounter"][0]["resource"]
+    assert enc["length"] == {"value": 4, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}
+    if version == "R4B":
+        assert enc["class"]["code"] == "IMP" and enc["period"]["start"] == "2026-02-02"
+        assert enc["hospitalization"]["dischargeDisposition"] == {"text": "home"}
+        assert impression["resource"]["finding"][0]["itemCodeableConcept"] == {"text": "pneumonia"}
+    else:
+        assert enc["class"][0]["coding"][0]["code"] == "IMP" and enc["actualPeriod"]["end"] == "2026-02-06"
+        assert enc["admission"]["admitSource"] == {"text": "emergency department"}
+        assert "reference" in impression["resource"]["finding"][0]["item"] or "concept" in impression["resource"]["finding"][0]["item"]
+
+
+@pytest.mark.parametrize("version", ["R4B", "R5"])
+def test_without_ips_the_bundle_is_a_collection(version: str) -> None:
+    extractions, schemas = _all_tasks(version)
+    bundle = assemble(extractions[1:], AssemblyOptions(timestamp="2026-01-01T00:00:00Z"), schemas)
+    assert bundle["type"] == "collection"
+    assert validate_bundle(bundle, version) == []
+    assert not any(e["resource"]["resourceType"] == "Composition" for e in bundle["entry"])

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-HELP = "Structure a clinical note into a validated FHIR IPS document Bundle."
+HELP = "Structure a clinical note into a validated FHIR Bundle (IPS, ClinicalImpression, Encounter)."
 
 
 def structure(
@@ -19,7 +19,8 @@ def structure(
     n_ctx: Optional[int] = typer.Option(None, "--n-ctx", min=256, help="Context length (default: the model's)."),
     seed: int = typer.Option(0, "--seed", help="Seed for llama.cpp (decoding is greedy)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=16, help="Cap per answer (default: the grammar's worst case)."),
-    fhir_version: str = typer.Option("R4B", "--fhir-version", help="FHIR version of the output: R4B."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="ips | impression | encounter | all (repeatable or comma list; default all)."),
+    fhir_version: str = typer.Option("R4B", "--fhir-version", help="FHIR version of the output: R4B (default) or R5."),
     ungrounded: str = typer.Option("drop", "--ungrounded", help="drop | keep items not found in the note."),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="Pin Bundle.timestamp (FHIR instant) for reproducible output."),
     debug_dir: Optional[Path] = typer.Option(None, "--debug-dir", help="Keep prompts and raw model output here (contains note text)."),
@@ -29,18 +30,21 @@ def structure(
 ) -> None:
     from ..console import info
     from ..errors import UsageError
+    from ..pipeline import parse_tasks
     from ..workflow import run_structure
 
     if device not in ("auto", "cpu", "gpu"):
         raise UsageError(f"--device must be auto, cpu or gpu, not {device!r}")
     if ungrounded not in ("drop", "keep"):
         raise UsageError(f"--ungrounded must be drop or keep, not {ungrounded!r}")
-    if fhir_version.upper() != "R4B":
-        raise UsageError(f"--fhir-version {fhir_version!r} is not supported yet; use R4B")
+    version = {"R4B": "R4B", "R4": "R4B", "R5": "R5"}.get(fhir_version.upper())
+    if version is None:
+        raise UsageError(f"--fhir-version must be R4B or R5, not {fhir_version!r}")
+    tasks = parse_tasks(task or [])
     say = (lambda _m: None) if quiet else info
     run_structure(
         note_arg=note, out=out, model=model, device=device, n_ctx=n_ctx, seed=seed, max_tokens=max_tokens,
-        fhir_version="R4B", ungrounded=ungrounded, timestamp=timestamp, debug_dir=debug_dir,
+        tasks=tasks, fhir_version=version, ungrounded=ungrounded, timestamp=timestamp, debug_dir=debug_dir,
         offline=offline, threads=threads, say=say, interactive=sys.stderr.isatty() and not quiet,
     )
 
