@@ -123,7 +123,7 @@ class Engine:
                 hint='rebuild it: CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir llama-cpp-python',
             )
         self.gpu = gpu_ok and config.device in ("auto", "gpu")
-        threads = config.n_threads or max(1, os.cpu_count() or 1)
+        threads = config.n_threads or int(os.environ.get("SOFTTIGER_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(path),
