@@ -8,6 +8,8 @@ byte-identical bundle (apart from the timestamp, which can be pinned).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 import uuid
@@ -84,15 +86,43 @@ def _div(lines: list[str], empty: str = "No information about this was found in 
     return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
 
 
-def _span_extensions(item: Item) -> list[dict[str, Any]]:
+def _span_extensions(item: Item, source_url: str) -> list[dict[str, Any]]:
+    """One extension per span: offset and length in characters into the note carried by the bundle."""
     return [
         {"url": SPAN_EXTENSION, "extension": [
+            {"url": "source", "valueReference": {"reference": source_url}},
             {"url": "offset", "valueInteger": s.start},
             {"url": "length", "valueInteger": s.length()},
             {"url": "match", "valueCode": s.method},
         ]}
         for s in sorted(item.spans, key=lambda s: (s.start, s.end))
     ]
+
+
+def _note_document(b: "BundleBuilder", ex: Extraction) -> dict[str, Any]:
+    """The note itself, so span offsets have a referent: its text (as read, line endings normalised)
+    base64 in an attachment, with the SHA-1 FHIR's Attachment.hash asks for and the sha256 as an RFC 6920
+    `ni:` identifier."""
+    data = ex.note.text.encode("utf-8")
+    sha256 = hashlib.sha256(data).digest()
+    doc: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "identifier": [{"system": "urn:ietf:rfc:3986",
+                        "value": "ni:///sha-256;" + base64.urlsafe_b64encode(sha256).decode().rstrip("=")}],
+        "status": "current",
+        "type": {"coding": [{"system": LOINC, "code": "34109-9", "display": "Note"}]},
+        "subject": {"reference": b.patient_url},
+        "description": "The clinical note this bundle was made from; source-span offsets index its text.",
+        "content": [{"attachment": {
+            "contentType": "text/plain; charset=utf-8",
+            "data": base64.b64encode(data).decode(),
+            "size": len(data),
+            "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),  # noqa: S324 - FHIR mandates SHA-1 here
+        }}],
+    }
+    if b.version == "R5":
+        doc["subject"] = {"reference": b.patient_url}
+    return doc
 
 
 class BundleBuilder:
@@ -265,6 +295,8 @@ def assemble(extractions: list[Extraction], opts: AssemblyOptions, schemas: dict
                     b.by_key[("Condition", item.key)] = url  # later text references reuse this Condition
                 pending.append((url, {"resourceType": rtype, "_node": item_node}, item))
     b.add(patient, b.patient_url)
+    source_url = b.url("DocumentReference")
+    b.add(_note_document(b, extractions[0]), source_url)
     for url, stub, item in pending:
         node = stub.pop("_node")
         res = dict(stub)
@@ -274,7 +306,7 @@ def assemble(extractions: list[Extraction], opts: AssemblyOptions, schemas: dict
             if built is not None:
                 res[key] = built
         res, section = _complete(res, b.version)
-        ext = _span_extensions(item)
+        ext = _span_extensions(item, source_url)
         if ext:
             res["extension"] = ext
         b.add(res, url)

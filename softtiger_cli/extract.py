@@ -17,8 +17,10 @@ from .gbnf import group_root
 from .grounding import Grounder, Span
 from .jsonwatch import JsonWatch
 from .notes import Note
+from .chunking import Chunk, chunk_note
 from .prompting import Segment
 from .schema import GroupSpec, TaskSpec
+from .segment import Section, sections, sentences
 
 SYSTEM_PROMPT = (
     "You extract facts from a clinical note into JSON. Copy names exactly as the note writes them. "
@@ -59,6 +61,8 @@ class Extraction:
     dropped_ungrounded: int = 0
     kept_ungrounded: int = 0
     dropped_implausible: int = 0
+    skipped_questions: int = 0
+    retried: int = 0
     debug: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -108,46 +112,78 @@ def output_bound(group: GroupSpec, group_schema: dict[str, Any]) -> int:
     return _worst_chars(group_schema["properties"][group.name]) + len(group.name) + 8
 
 
-def chunk_spans(text: str, max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
-    """Cut the note at line boundaries into pieces of at most max_tokens; overlong lines are cut at spaces."""
-    if count(text) <= max_tokens:
-        return [(0, len(text))]
-    pieces: list[tuple[int, int]] = []
-    start = 0
-    for m in re.finditer(r"[^\n]*\n|[^\n]+$", text):
-        s, e = m.span()
-        if e - s == 0:
-            continue
-        pieces.append((s, e))
-    units: list[tuple[int, int]] = []
-    for s, e in pieces:
-        if count(text[s:e]) <= max_tokens:
-            units.append((s, e))
-            continue
-        pos = s
-        while pos < e:  # an overlong line: cut at spaces by a character estimate, then check
-            step = max(16, max_tokens * 2)
-            end = min(e, pos + step)
-            if end < e:
-                space = text.rfind(" ", pos + 1, end)
-                end = space if space > pos else end
-            while count(text[pos:end]) > max_tokens and end - pos > 16:
-                end = pos + (end - pos) // 2
-            units.append((pos, end))
-            pos = end
-    chunks: list[tuple[int, int]] = []
-    start, end, used = units[0][0], units[0][0], 0
-    for s, e in units:
-        n = count(text[s:e])
-        if used + n > max_tokens and end > start:
-            chunks.append((start, end))
-            start, used = s, 0
-        end = e
-        used += n
-    if end > start:
-        chunks.append((start, end))
-    del pieces
-    return chunks
+# Which sections a group reads, and words that make a chunk worth asking about it anyway.
+STEERING: dict[str, tuple[tuple[str, ...], str]] = {
+    "problems": (("chief_complaint", "hpi", "pmh", "assessment", "other"), r"diagnos|history of|disease|disorder"),
+    "medications": (("medications", "plan", "hpi", "assessment"), r"\b(mg|mcg|tablet|capsule|daily|bid|tid|prescribed|medication)"),
+    "allergies": (("allergies",), r"allerg|nkda|intoleran"),
+    "procedures": (("procedures", "plan", "hpi", "pmh", "assessment"), r"procedure|surgery|ectomy|otomy|plasty|s/p|biopsy|scopy|graft"),
+    "immunizations": (("immunizations", "plan"), r"vaccin|immuniz|influenza|tetanus|covid"),
+    "results": (("vitals", "results", "exam"), r"\b(bp|blood pressure|hr|pulse|temp|spo2|lab|result|mg/dl|mmol)"),
+    "plan": (("plan", "assessment"), r"\bplan\b|follow[- ]up|will |recommend"),
+    "impression": (("assessment", "plan", "results", "exam", "chief_complaint", "hpi"), r"assess|impression"),
+}
+
+
+def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | None:
+    """The text a group's question should read in this chunk, or None to skip the question.
+
+    A note with recognised headings sends each question only the sections it concerns (a medication
+    question reads the medication list, not the social history); a chunk with none of them is asked only
+    when it mentions the group's cue words. Notes without headings are read whole.
+    """
+    whole = chunk.text(note)
+    rule = STEERING.get(group)
+    if rule is None or not any(s.kind != "other" for s in secs):
+        return whole
+    kinds, cues = rule
+    parts = []
+    for s in secs:
+        lo, hi = max(s.start, chunk.start), min(s.end, chunk.end)
+        if lo < hi and s.kind in kinds and note[lo:hi].strip():
+            text = note[lo:hi].strip()
+            if lo > s.start and s.heading:
+                text = f"{s.heading} (continued):\n{text}"
+            parts.append(text)
+    if parts:
+        return "\n\n".join(parts)
+    if re.search(cues, note[chunk.start : chunk.end], re.I):
+        return whole
+    return None
+
+
+def _halves(text: str) -> list[str]:
+    sents = sentences(text)
+    if len(sents) < 2:
+        mid = len(text) // 2
+        return [text[:mid], text[mid:]]
+    cut = sents[len(sents) // 2].start
+    return [text[:cut], text[cut:]]
+
+
+def _ask(engine: Engine, result: "Extraction", group: GroupSpec, group_schema: dict[str, Any], gbnf: str,
+         context: str, limit: int, chunk_index: int, keep_debug: bool, retry: bool = True) -> list[Any]:
+    """One question under the group's grammar. An answer cut off by the token limit is retried once on
+    each half of its context (list groups); a second cut-off is an error."""
+    prompt = group_prompt(group, group_schema, context)
+    segments: list[Segment] = engine.segments(SYSTEM_PROMPT, prompt)
+    gen = engine.generate(segments, gbnf, group_root(group.name), limit, watch=JsonWatch())
+    result.generations.append(gen)
+    if keep_debug:
+        result.debug.append({"chunk": chunk_index, "group": group.name, "prompt": "".join(s.text for s in segments),
+                             "output": gen.text, "stop": gen.stop})
+    if gen.stop == "max_tokens":
+        if retry and not group.single and len(context) > 200:
+            result.retried += 1
+            out: list[Any] = []
+            for half in _halves(context):
+                out += _ask(engine, result, group, group_schema, gbnf, half, limit, chunk_index, keep_debug, False)
+            return out
+        raise GenerationError(
+            f"the answer for {group.name} hit the {limit}-token limit before its JSON closed, also after a "
+            "retry on half the text; raise --max-tokens or leave it unset"
+        )
+    return [_parse(gen.text, group.name)]
 
 
 def _parse(text: str, group: str) -> Any:
@@ -198,17 +234,18 @@ def date_in_note(value: str, note: str) -> bool:
     return False
 
 
-def ground_value(node: dict[str, Any], value: Any, grounder: Grounder, spans: list[Span]) -> Any:
+def ground_value(node: dict[str, Any], value: Any, grounder: Grounder, spans: list[Span],
+                 window: tuple[int, int] | None = None) -> Any:
     """Keep what the note supports: free text found in the note, dates it states, enums as given.
 
     Free text that cannot be found is blanked (lists lose the element); spans found are collected.
     """
     kind = node.get("type")
     if kind == "array":
-        kept = [ground_value(node["items"], v, grounder, spans) for v in (value or [])]
+        kept = [ground_value(node["items"], v, grounder, spans, window) for v in (value or [])]
         return [v for v in kept if v not in ("", None, {})]
     if kind == "object":
-        return {k: ground_value(sub, (value or {}).get(k), grounder, spans) for k, sub in node["properties"].items()}
+        return {k: ground_value(sub, (value or {}).get(k), grounder, spans, window) for k, sub in node["properties"].items()}
     if not isinstance(value, str) or not value.strip():
         return ""
     if "enum" in node:
@@ -217,19 +254,20 @@ def ground_value(node: dict[str, Any], value: Any, grounder: Grounder, spans: li
         return value if date_in_note(value, grounder.note) else ""
     if sum(ch.isalpha() for ch in value) < 2:
         return ""
-    span = grounder.find(value, min_ratio=0.9)
+    span = grounder.find(value, min_ratio=0.9, window=window)
     if span is None:
         return ""
     spans.append(span)
     return value
 
 
-def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], single: bool) -> None:
+def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], single: bool,
+                 window: tuple[int, int] | None = None) -> None:
     """Ground the main text (list groups) and every free-text field; blank what the note does not say."""
     props = schema_item["properties"]
     keys = list(props)
     if not single:
-        span = grounder.find(str(item.values.get(keys[0], "")))
+        span = grounder.find(str(item.values.get(keys[0], "")), window=window)
         if span is None:
             return
         _add_span(item, span)
@@ -237,7 +275,7 @@ def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], si
         keys = keys[1:]
     found: list[Span] = []
     for key in keys:
-        item.values[key] = ground_value(props[key], item.values.get(key), grounder, found)
+        item.values[key] = ground_value(props[key], item.values.get(key), grounder, found, window)
     for span in found:
         _add_span(item, span)
     if single:
@@ -295,47 +333,41 @@ def extract(
         raise GenerationError(
             f"the {engine.n_ctx}-token context leaves no room for the note; raise --n-ctx"
         )
-    chunks = chunk_spans(note.text, budget, engine.count_tokens)
+    chunks = chunk_note(note.text, budget, engine.count_tokens)
+    secs = sections(note.text)
     result = Extraction(note=note, task=task.name, version=version, model_label=engine.config.model_label,
-                        groups={g.name: [] for g in task.groups}, patient={}, chunks=chunks)
+                        groups={g.name: [] for g in task.groups}, patient={},
+                        chunks=[(c.start, c.end) for c in chunks])
     patient_votes: dict[str, str] = {}
-    for ci, (cs, ce) in enumerate(chunks):
-        chunk_text = note.text[cs:ce]
+    for ci, chunk in enumerate(chunks):
         for group in task.groups:
+            if group.resource == "Patient" and ci > 0:
+                continue
+            context = steer(group.name, note.text, chunk, secs)
+            if context is None:
+                result.skipped_questions += 1
+                continue
             if on_progress:
                 on_progress(f"chunk {ci + 1}/{len(chunks)}: {group.name}")
-            prompt = group_prompt(group, group_schemas[group.name], chunk_text)
-            segments: list[Segment] = engine.segments(SYSTEM_PROMPT, prompt)
-            watch = JsonWatch()
             limit = bounds[group.name] if max_tokens is None else max_tokens
-            gen = engine.generate(segments, gbnf, group_root(group.name), limit, watch=watch)
-            result.generations.append(gen)
-            if keep_debug:
-                result.debug.append({"chunk": ci, "group": group.name, "prompt": "".join(s.text for s in segments),
-                                     "output": gen.text, "stop": gen.stop})
-            if gen.stop == "max_tokens":
-                raise GenerationError(
-                    f"the answer for {group.name} hit the {limit}-token limit before its JSON closed; "
-                    "raise --max-tokens or leave it unset"
-                )
-            data = _parse(gen.text, group.name)
+            data_list = _ask(engine, result, group, group_schemas[group.name], gbnf, context, limit, ci, keep_debug)
             item_schema = schema["properties"][group.name]
-            if group.resource == "Patient":
-                for k, v in (data or {}).items():
-                    if v and k not in patient_votes:
-                        patient_votes[k] = v
-                continue
-            if group.single:
-                raw_items = [data or {}]
-            else:
-                item_schema = item_schema["items"]
-                raw_items = data or []
-            for values in raw_items:
-                item = Item(group=group.name, values=dict(values))
-                if not group.single and not item.key:
+            for data in data_list:
+                if group.resource == "Patient":
+                    for k, v in (data or {}).items():
+                        if v and k not in patient_votes:
+                            patient_votes[k] = v
                     continue
-                _ground_item(item, grounder, item_schema, group.single)
-                result.groups[group.name].append(item)
+                if group.single:
+                    raw_items, node = [data or {}], item_schema
+                else:
+                    raw_items, node = data or [], item_schema["items"]
+                for values in raw_items:
+                    item = Item(group=group.name, values=dict(values))
+                    if not group.single and not item.key:
+                        continue
+                    _ground_item(item, grounder, node, group.single, (chunk.start, chunk.end))
+                    result.groups[group.name].append(item)
     result.patient = _check_patient(patient_votes, grounder)
     singles = {g.name for g in task.groups if g.single}
     for name, items in result.groups.items():

@@ -6,6 +6,7 @@ can point at the source. Items that cannot be found are, by default, dropped as 
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -35,23 +36,38 @@ class Grounder:
         self.lower = note.lower()
         self.words = _words_with_offsets(note)
         self._word_list = [w for w, _, _ in self.words]
+        self._word_starts = [s for _, s, _ in self.words]
 
-    def find(self, text: str, *, min_ratio: float = 0.85) -> Span | None:
+    def find(self, text: str, *, min_ratio: float = 0.85, window: tuple[int, int] | None = None) -> Span | None:
+        """The span of `text` in the note, looked for inside `window` first (the chunk it came from)."""
+        if window is not None:
+            found = self._find(text, min_ratio, window[0], window[1])
+            if found is not None:
+                return found
+        return self._find(text, min_ratio, 0, len(self.note))
+
+    def _word_range(self, start: int, end: int) -> tuple[int, int]:
+        lo = bisect.bisect_left(self._word_starts, start)
+        hi = bisect.bisect_right(self._word_starts, end)
+        return lo, hi
+
+    def _find(self, text: str, min_ratio: float, start: int, end: int) -> Span | None:
         needle = text.strip()
         if len(needle) < 2:
             return None
-        i = self.note.find(needle)
+        i = self.note.find(needle, start, end)
         if i >= 0:
             return Span(i, i + len(needle), "exact")
-        i = self.lower.find(needle.lower())
+        i = self.lower.find(needle.lower(), start, end)
         if i >= 0:
             return Span(i, i + len(needle), "normalized")
         target = _WORD.findall(needle.lower())
         if not target:
             return None
         n = len(target)
+        lo, hi = self._word_range(start, end)
         # normalised: same words, any punctuation or spacing between them
-        for k in range(len(self._word_list) - n + 1):
+        for k in range(lo, hi - n + 1):
             if self._word_list[k : k + n] == target:
                 return Span(self.words[k][1], self.words[k + n - 1][2], "normalized")
         # fuzzy: the best window of the same word count, by character similarity
@@ -59,7 +75,7 @@ class Grounder:
         best, best_k, best_len = 0.0, -1, n
         first_chars = {t[:3] for t in target}
         for size in {max(1, n - 1), n, n + 1}:
-            for k in range(len(self._word_list) - size + 1):
+            for k in range(lo, hi - size + 1):
                 window = self._word_list[k : k + size]
                 if not first_chars.intersection(w[:3] for w in window):
                     continue

@@ -24,11 +24,18 @@ def _check_bundle(bundle: dict, note_text: str, version: str = "R4B", ips: bool 
     assert validate_bundle(bundle, version, ips_required=REQUIRED_SECTION_CODES if ips else None) == []
     if ips:
         assert bundle["entry"][0]["resource"]["resourceType"] == "Composition"
+    import base64
+
+    docs = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    assert len(docs) == 1
+    carried = base64.b64decode(docs[0]["content"][0]["attachment"]["data"]).decode("utf-8")
+    assert carried == note_text
     for entry in bundle["entry"]:
         for ext in entry["resource"].get("extension", []):
             parts = {e["url"]: e for e in ext["extension"]}
             start, length = parts["offset"]["valueInteger"], parts["length"]["valueInteger"]
-            assert 0 <= start and start + length <= len(note_text)
+            assert 0 <= start and length > 0 and start + length <= len(note_text)
+            assert carried[start : start + length].strip()
 
 
 def test_example_note_to_file_via_cli(tmp_path: Path) -> None:

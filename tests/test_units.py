@@ -7,7 +7,9 @@ import codecs
 import pytest
 
 from softtiger_cli.errors import InputError, ModelError
-from softtiger_cli.extract import chunk_spans, merge_items, plausible, Item
+from softtiger_cli.chunking import chunk_note
+from softtiger_cli.extract import Item, merge_items, plausible, steer
+from softtiger_cli.segment import sections, sentences
 from softtiger_cli.grounding import Grounder
 from softtiger_cli.jsonwatch import JsonWatch
 from softtiger_cli.notes import decode_note
@@ -58,13 +60,42 @@ def test_watch_cut_shortens_a_merged_token() -> None:
     assert w.cut('"},{"') == '"}'
 
 
-def test_chunks_cover_the_note_in_order() -> None:
-    text = "".join(f"line {i} " + "word " * (i % 7) + "\n" for i in range(200))
-    count = lambda s: len(s.split())  # noqa: E731 - a stand-in tokenizer for pure logic
-    chunks = chunk_spans(text, 50, count)
-    assert chunks[0][0] == 0 and chunks[-1][1] == len(text)
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
-    assert all(count(text[s:e]) <= 50 for s, e in chunks)
+def _words(s: str) -> int:  # a stand-in tokenizer for pure logic
+    return len(s.split())
+
+
+def test_chunks_cover_the_note_in_order_within_budget() -> None:
+    text = "".join(f"HEADING {i}\n" + "".join(f"Sentence {j} " + "word " * (j % 7) + ". " for j in range(12)) + "\n"
+                   for i in range(30))
+    chunks = chunk_note(text, 120, _words)
+    assert len(chunks) > 3
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    for a, b in zip(chunks, chunks[1:]):
+        assert b.start <= a.end  # no gap; a small overlap is allowed
+        assert a.end - b.start < (a.end - a.start) // 2
+    assert all(_words(c.text(text)) <= 120 for c in chunks)
+    mid = [c for c in chunks if c.heading]
+    assert all(c.heading.startswith("HEADING") for c in mid)
+
+
+def test_one_huge_line_is_cut_at_spaces() -> None:
+    text = "word " * 5000
+    chunks = chunk_note(text, 300, _words)
+    assert chunks[-1].end == len(text) and all(_words(c.text(text)) <= 300 for c in chunks)
+
+
+def test_sections_and_sentences_round_trip() -> None:
+    note = "CHIEF COMPLAINT\nCough.\n\nMedications: lisinopril 10 mg daily. Metformin 500 mg BID.\nPlan:\nRest. Fluids."
+    secs = sections(note)
+    assert [s.kind for s in secs] == ["chief_complaint", "medications", "plan"]
+    assert secs[0].start == 0 and secs[-1].end == len(note)
+    for s in secs:
+        for sent in sentences(note, s.body_start, s.end):
+            assert note[sent.start:sent.end].strip() == note[sent.start:sent.end]
+    chunk = chunk_note(note, 1000, _words)[0]
+    assert "lisinopril" in steer("medications", note, chunk, secs)
+    assert "Cough" not in steer("medications", note, chunk, secs)
+    assert steer("allergies", note, chunk, secs) is None
 
 
 def test_merge_and_plausibility() -> None:

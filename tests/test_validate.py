@@ -39,6 +39,10 @@ def _composition(bundle: dict) -> dict:
     return bundle["entry"][0]["resource"]
 
 
+def _first(bundle: dict, rtype: str) -> dict:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == rtype)
+
+
 def test_assembled_bundle_validates() -> None:
     assert validate_bundle(_bundle(), "R4B", ips_required=REQUIRED_SECTION_CODES) == []
 
@@ -57,18 +61,29 @@ def test_ids_are_deterministic() -> None:
 
 def test_spans_index_the_note() -> None:
     bundle = _bundle()
-    for entry in bundle["entry"][2:]:
+    import base64
+
+    doc = _first(bundle, "DocumentReference")
+    text = base64.b64decode(doc["content"][0]["attachment"]["data"]).decode()
+    assert text == NOTE
+    seen = 0
+    for entry in bundle["entry"]:
         for ext in entry["resource"].get("extension", []):
             parts = {e["url"]: e for e in ext["extension"]}
-            start = parts["offset"]["valueInteger"]
-            assert 0 <= start < len(NOTE)
+            start, length = parts["offset"]["valueInteger"], parts["length"]["valueInteger"]
+            assert parts["source"]["valueReference"]["reference"].endswith(doc["id"])
+            assert 0 <= start and start + length <= len(text)
+            seen += 1
+    assert seen == 3
+    hypertension = _first(bundle, "Condition")["extension"][0]["extension"]
+    assert text[hypertension[1]["valueInteger"]:][: hypertension[2]["valueInteger"]] == "Hypertension"
 
 
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
         (lambda b: _composition(b).__setitem__("status", "finalx"), "required value set"),
-        (lambda b: b["entry"][2]["resource"]["clinicalStatus"]["coding"][0].__setitem__("code", "gone"), "required value set"),
+        (lambda b: _first(b, "Condition")["clinicalStatus"]["coding"][0].__setitem__("code", "gone"), "required value set"),
         (lambda b: b["entry"].insert(0, b["entry"].pop(1)), "first entry must be the Composition"),
         (lambda b: _composition(b)["section"].pop(0), "required IPS section 11450-4 is missing"),
         (lambda b: _composition(b)["section"][0].pop("entry"), "needs entries or an emptyReason"),
@@ -76,7 +91,7 @@ def test_spans_index_the_note() -> None:
         (lambda b: _composition(b)["subject"].__setitem__("reference", "urn:uuid:nowhere"), "does not resolve"),
         (lambda b: _composition(b)["type"]["coding"][0].__setitem__("code", "11503-0"), "60591-5"),
         (lambda b: b.__setitem__("type", "collection"), "document"),
-        (lambda b: b["entry"][3]["resource"].pop("status"), "status"),
+        (lambda b: _first(b, "MedicationStatement").pop("status"), "status"),
     ],
 )
 def test_invalid_bundles_are_rejected(mutate, expected: str) -> None:
@@ -88,7 +103,7 @@ def test_invalid_bundles_are_rejected(mutate, expected: str) -> None:
 
 def test_validation_messages_do_not_echo_values() -> None:
     bundle = _bundle()
-    bundle["entry"][2]["resource"]["onsetString"] = {"secret": "Hypertension"}
+    _first(bundle, "Condition")["onsetString"] = {"secret": "Hypertension"}
     problems = validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES)
     assert problems and not any("Hypertension" in p for p in problems)
 

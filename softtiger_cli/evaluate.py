@@ -1,0 +1,222 @@
+"""Scoring bundles against gold labels: per-kind precision, recall and F1, validity and grounding.
+
+Matching rules (also in README): items are compared within a kind (condition, medication, allergy,
+procedure, immunization). Two items match when both carry a code of the same system and the codes are
+equal, or when their normalised texts match: lower case, a trailing SNOMED-style semantic tag such as
+"(disorder)" removed, punctuation to spaces; then one text's words all occur, in order, in the other's
+(so "lisinopril 10 mg" matches "lisinopril 10 mg oral tablet"). Each gold item matches at most one
+prediction (greedy, in order).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+KINDS = ("condition", "medication", "allergy", "procedure", "immunization")
+_RESOURCE_KIND = {"Condition": "condition", "MedicationStatement": "medication", "MedicationRequest": "medication",
+                  "AllergyIntolerance": "allergy", "Procedure": "procedure", "Immunization": "immunization"}
+_TAG = re.compile(r"\s*\((disorder|finding|procedure|substance|organism|situation|product|observable entity|"
+                  r"regime/therapy|qualifier value|morphologic abnormality|event|body structure|edible)\)", re.I)
+
+
+@dataclass(frozen=True)
+class Concept:
+    kind: str
+    text: str
+    system: str = ""
+    code: str = ""
+
+
+def normalise(text: str) -> str:
+    text = _TAG.sub("", text.lower())
+    return " ".join(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text))
+
+
+def _contains_in_order(big: list[str], small: list[str]) -> bool:
+    it = iter(big)
+    return bool(small) and all(word in it for word in small)
+
+
+def matches(pred: Concept, gold: Concept) -> bool:
+    if pred.kind != gold.kind:
+        return False
+    if pred.code and gold.code and pred.system == gold.system:
+        return pred.code == gold.code
+    p, g = normalise(pred.text).split(), normalise(gold.text).split()
+    return _contains_in_order(p, g) or _contains_in_order(g, p)
+
+
+def _cc_text(cc: Any) -> tuple[str, str, str]:
+    if not isinstance(cc, dict):
+        return "", "", ""
+    if "concept" in cc:  # R5 CodeableReference
+        cc = cc["concept"]
+    coding = (cc.get("coding") or [{}])[0]
+    text = cc.get("text") or coding.get("display") or ""
+    return text, coding.get("system", ""), coding.get("code", "")
+
+
+def concepts_from_bundle(bundle: dict[str, Any]) -> list[Concept]:
+    """The scoreable items of a FHIR Bundle (ours or a gold one)."""
+    out = []
+    for entry in bundle.get("entry", []):
+        res = entry.get("resource", {})
+        kind = _RESOURCE_KIND.get(res.get("resourceType", ""))
+        if kind is None:
+            continue
+        cc = (res.get("code") or res.get("medicationCodeableConcept") or res.get("medication")
+              or res.get("vaccineCode"))
+        text, system, code = _cc_text(cc)
+        if text or code:
+            out.append(Concept(kind, text, system, code))
+    return out
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, other: "Counts") -> None:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+
+    def scores(self) -> dict[str, float]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3),
+                "tp": self.tp, "fp": self.fp, "fn": self.fn}
+
+
+def score(pred: list[Concept], gold: list[Concept]) -> dict[str, Counts]:
+    per_kind = {k: Counts() for k in KINDS}
+    used: set[int] = set()
+    pred_unique: list[Concept] = []
+    for p in pred:  # a prediction repeated verbatim counts once
+        if all(normalise(p.text) != normalise(q.text) or p.kind != q.kind for q in pred_unique):
+            pred_unique.append(p)
+    matched_pred: set[int] = set()
+    for g in gold:
+        for i, p in enumerate(pred_unique):
+            if i not in used and matches(p, g):
+                used.add(i)
+                matched_pred.add(i)
+                per_kind[g.kind].tp += 1
+                break
+        else:
+            per_kind[g.kind].fn += 1
+    for i, p in enumerate(pred_unique):
+        if i not in matched_pred:
+            # a prediction that restates an already-matched gold item is not a false positive
+            if any(matches(p, g) for g in gold):
+                continue
+            per_kind[p.kind].fp += 1
+    return per_kind
+
+
+@dataclass
+class GoldNote:
+    name: str
+    note_path: Path
+    concepts: list[Concept] | None  # None when the gold has no concept list (ACI-Bench weak labels)
+    chief_complaint: str = ""
+
+
+def load_gold(folder: Path) -> list[GoldNote]:
+    """Gold in the eval-dev format (NAME.txt + NAME.gold.json) or as gold FHIR Bundles (NAME.gold.json)."""
+    out = []
+    for gold_path in sorted(folder.glob("*.gold.json")):
+        name = gold_path.name[: -len(".gold.json")]
+        note_path = folder / f"{name}.txt"
+        data = json.loads(gold_path.read_text(encoding="utf-8"))
+        if data.get("resourceType") == "Bundle":
+            concepts: list[Concept] | None = concepts_from_bundle(data)
+            chief = ""
+        elif "gold" in data:
+            concepts = [Concept(g["kind"], g.get("text") or g.get("display", ""), g.get("system", ""), g.get("code", ""))
+                        for g in data["gold"] if g.get("kind") in KINDS]
+            chief = ""
+        else:
+            concepts = None
+            chief = data.get("chief_complaint", "")
+        out.append(GoldNote(name, note_path, concepts, chief))
+    return out
+
+
+def chief_complaint_hit(bundle: dict[str, Any], chief: str) -> bool:
+    """Does any problem, reason or impression text of the bundle name the chief complaint?"""
+    target = normalise(chief).split()
+    if not target:
+        return False
+    texts: list[str] = []
+    for entry in bundle.get("entry", []):
+        res = entry.get("resource", {})
+        for key in ("code", "reasonCode", "reason", "description", "summary"):
+            value = res.get(key)
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str):
+                    texts.append(v)
+                elif isinstance(v, dict):
+                    texts.append(_cc_text(v.get("value", [{}])[0] if "value" in v else v)[0])
+    return any(_contains_in_order(normalise(t).split(), target) for t in texts if t)
+
+
+@dataclass
+class Report:
+    notes: int = 0
+    valid: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    counts: dict[str, Counts] = field(default_factory=lambda: {k: Counts() for k in KINDS})
+    scored_notes: int = 0
+    grounded_items: int = 0
+    items: int = 0
+    chief_total: int = 0
+    chief_hits: int = 0
+    seconds: float = 0.0
+    tokens: int = 0
+
+    def add_bundle(self, gold: GoldNote, bundle: dict[str, Any]) -> None:
+        self.valid += 1
+        for entry in bundle.get("entry", []):
+            res = entry.get("resource", {})
+            if res.get("resourceType") in _RESOURCE_KIND or res.get("resourceType") in ("Observation", "CarePlan"):
+                self.items += 1
+                if res.get("extension"):
+                    self.grounded_items += 1
+        if gold.concepts is not None:
+            self.scored_notes += 1
+            for kind, c in score(concepts_from_bundle(bundle), gold.concepts).items():
+                self.counts[kind].add(c)
+        if gold.chief_complaint:
+            self.chief_total += 1
+            self.chief_hits += chief_complaint_hit(bundle, gold.chief_complaint)
+
+    def as_dict(self) -> dict[str, Any]:
+        overall = Counts()
+        for c in self.counts.values():
+            overall.add(c)
+        return {
+            "notes": self.notes,
+            "validity_rate": round(self.valid / self.notes, 3) if self.notes else 0.0,
+            "unparsable_or_failed": len(self.failed),
+            "failures": self.failed,
+            "scored_notes": self.scored_notes,
+            "overall": overall.scores(),
+            "per_kind": {k: c.scores() for k, c in self.counts.items() if c.tp + c.fp + c.fn},
+            "grounding_rate": round(self.grounded_items / self.items, 3) if self.items else 0.0,
+            "chief_complaint_hit_rate": round(self.chief_hits / self.chief_total, 3) if self.chief_total else None,
+            "notes_per_minute": round(self.notes / (self.seconds / 60), 2) if self.seconds else None,
+            "tokens_per_second": round(self.tokens / self.seconds, 1) if self.seconds and self.tokens else None,
+        }
+
+
+def iter_pairs(golds: Iterable[GoldNote], bundles_dir: Path) -> Iterable[tuple[GoldNote, Path]]:
+    for g in golds:
+        yield g, bundles_dir / f"{g.name}.json"
