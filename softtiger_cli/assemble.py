@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
+from .abbreviations import expand_text
 from .extract import Extraction, Item
+from .vitals import VITAL_LOINC, Vital
 from .fhirmodel import element
 
 LOINC = "http://loinc.org"
@@ -54,6 +56,8 @@ SECTIONS = (
     SectionDef("immunizations", "11369-6", "History of Immunization Narrative", "Immunizations"),
     SectionDef("results", "30954-2", "Relevant diagnostic tests/laboratory data Narrative", "Results"),
     SectionDef("vitals", "8716-3", "Vital signs", "Vital Signs"),
+    SectionDef("past_illness", "11348-0", "History of Past illness Narrative", "Past Illness History"),
+    SectionDef("family", "10157-6", "History of family member diseases Narrative", "Family History"),
     SectionDef("plan", "18776-5", "Plan of care note", "Plan of Care"),
     SectionDef("impression", "51848-0", "Evaluation note", "Clinical Impression"),
 )
@@ -260,6 +264,103 @@ def _complete(res: dict[str, Any], version: str) -> tuple[dict[str, Any], str]:
     return res, section
 
 
+def ex_note_text(extractions: list[Extraction]) -> str:
+    return extractions[0].note.text
+
+
+def _apply_assertion(item: Item, note: str) -> dict[str, Any]:
+    """Values as they should be placed: statuses from the rules' assertion, abbreviations expanded."""
+    values = dict(item.values)
+    a = item.assertion
+    if item.group in ("problems", "procedures") and isinstance(values.get("code"), str):
+        context = note[max(0, item.spans[0].start - 80) : item.spans[0].end + 80] if item.spans else ""
+        values["code"] = expand_text(values["code"], context)
+    if a is not None and item.group == "problems":
+        values["verificationStatus"] = {"possible": "provisional"}.get(a.certainty, "confirmed")
+        if a.time == "history" and values.get("clinicalStatus") in (None, "", "active", "recurrence", "relapse"):
+            values["clinicalStatus"] = "inactive"
+    return values
+
+
+def _place_onset(res: dict[str, Any], item: Item, version: str) -> None:
+    """A resolved date replaces the text form; an unresolved one stays text (never invented)."""
+    if not item.onset:
+        return
+    rtype = res["resourceType"]
+    if rtype == "Condition":
+        res.pop("onsetString", None)
+        res["onsetDateTime"] = item.onset
+    elif rtype == "Procedure":
+        res.pop("performedString", None)
+        res.pop("occurrenceString", None)
+        res["performedDateTime" if version == "R4B" else "occurrenceDateTime"] = item.onset
+    elif rtype == "Immunization":
+        res.pop("occurrenceString", None)
+        res["occurrenceDateTime"] = item.onset
+
+
+def _reshape_for_assertion(res: dict[str, Any], item: Item, section: str, b: "BundleBuilder") -> tuple[dict[str, Any], str]:
+    """Family items become FamilyMemberHistory, planned ones a CarePlan, historical ones Past illness."""
+    a = item.assertion
+    if a is None or res["resourceType"] != "Condition":
+        return res, section
+    text = res.get("code", {}).get("text", "")
+    if a.subject == "family":
+        rel = a.relationship
+        from .context import RELATION_CODES
+
+        code = next((c for w, (c, d) in RELATION_CODES.items() if d == rel), "")
+        relationship = ({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": code,
+                                     "display": rel}]} if code else {"text": rel or "family member"})
+        fmh = {"resourceType": "FamilyMemberHistory", "status": "completed",
+               "patient": {"reference": b.patient_url}, "relationship": relationship,
+               "condition": [{"code": {"text": text}}]}
+        if "extension" in res:
+            fmh["extension"] = res["extension"]
+        return fmh, "family"
+    if a.time == "planned":
+        plan = {"resourceType": "CarePlan", "status": "draft", "intent": "plan",
+                "subject": {"reference": b.patient_url}, "description": f"Planned or hypothetical: {text}"}
+        return plan, "plan"
+    if a.time == "history":
+        return res, "past_illness"
+    return res, section
+
+
+def _vital_line(v: Vital, note: str) -> str:
+    return note[v.span.start : v.span.end]
+
+
+def _vital_observation(v: Vital, b: "BundleBuilder", note_date: str | None, source_url: str) -> dict[str, Any]:
+    code, display, ucum, unit_display = VITAL_LOINC[v.kind]
+    obs: dict[str, Any] = {
+        "resourceType": "Observation", "status": "final",
+        "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
+        "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
+        "subject": {"reference": b.patient_url},
+    }
+    if note_date:
+        obs["effectiveDateTime"] = note_date
+    if v.kind == "bp":
+        obs["component"] = []
+        for kind, value in v.components:
+            c_code, c_display, c_ucum, c_unit = VITAL_LOINC[kind]
+            obs["component"].append({
+                "code": {"coding": [{"system": LOINC, "code": c_code, "display": c_display}]},
+                "valueQuantity": {"value": value, "unit": c_unit, "system": UCUM, "code": c_ucum},
+            })
+    else:
+        unit = {"[degF]": "F", "[lb_av]": "lb", "[in_i]": "in"}.get(v.unit, unit_display)
+        obs["valueQuantity"] = {"value": v.value, "unit": unit, "system": UCUM, "code": v.unit}
+    obs["extension"] = [{"url": SPAN_EXTENSION, "extension": [
+        {"url": "source", "valueReference": {"reference": source_url}},
+        {"url": "offset", "valueInteger": v.span.start},
+        {"url": "length", "valueInteger": v.span.length()},
+        {"url": "match", "valueCode": "pattern"},
+    ]}]
+    return obs
+
+
 def _device(b: BundleBuilder, model_label: str) -> dict[str, Any]:
     names = [("softtiger " + __version__, "user-friendly-name"), (model_label or "unknown model", "model-name")]
     if b.version == "R4B":
@@ -301,11 +402,16 @@ def assemble(extractions: list[Extraction], opts: AssemblyOptions, schemas: dict
         node = stub.pop("_node")
         res = dict(stub)
         res[b.subject_field(res["resourceType"])] = {"reference": b.patient_url}
+        values = _apply_assertion(item, ex_note_text(extractions))
         for key, sub in node["properties"].items():
-            built = b.build(sub, item.values.get(key))
+            if sub.get("x-fhir", {}).get("assertion"):
+                continue
+            built = b.build(sub, values.get(key))
             if built is not None:
                 res[key] = built
+        _place_onset(res, item, b.version)
         res, section = _complete(res, b.version)
+        res, section = _reshape_for_assertion(res, item, section, b)
         ext = _span_extensions(item, source_url)
         if ext:
             res["extension"] = ext
@@ -316,6 +422,11 @@ def assemble(extractions: list[Extraction], opts: AssemblyOptions, schemas: dict
             impression_urls.append(url)
         if section and (section != "problems" or all(u != url for u, _ in b.sections["problems"])):
             b.sections[section].append((url, _label(res)))
+    for ex in extractions:
+        for vital in ex.vitals:
+            url = b.url("vital", vital.kind, str(vital.span.start))
+            b.add(_vital_observation(vital, b, ex.note_date, source_url), url)
+            b.sections["vitals"].append((url, _vital_line(vital, ex.note.text)))
     if encounter_url:
         for entry in b.entries:
             if entry["resource"]["resourceType"] == "ClinicalImpression":

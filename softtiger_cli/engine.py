@@ -17,6 +17,8 @@ from typing import Protocol
 import numpy as np
 
 from .errors import GenerationError, GrammarError, ModelError, UsageError
+from .ggufmeta import GGUFInfo, GGUFProblem, available_memory
+from .ggufmeta import read_info as read_gguf_info
 from .prompting import Segment, render_chat_template, tigerbot
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -41,6 +43,7 @@ class Generation:
     seconds: float
     stop: str  # "complete" | "eog" | "max_tokens"
     forced_closes: int = 0
+    model_seconds: float = 0.0  # inside llama.cpp's decode (prompt and tokens); the rest is our glue
 
 
 @dataclass
@@ -62,6 +65,7 @@ class EngineStats:
         self.generated_tokens += g.generated_tokens
         self.full_masks += g.full_masks
         self.seconds += g.seconds
+        self.llama_seconds += g.model_seconds
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,84 @@ class EngineConfig:
     model_label: str = ""
 
 
-def _check_gguf(path: Path) -> None:
+MAX_N_CTX = 1 << 22  # beyond this llama.cpp's 32-bit context sizes overflow on most models
+MAX_THREADS = 512  # GGML_MAX_N_THREADS
+
+
+def _check_gguf(path: Path) -> GGUFInfo:
+    """Read the GGUF header: not a GGUF, truncated, unsupported version -> one ModelError line."""
     try:
-        with path.open("rb") as fh:
-            magic = fh.read(4)
+        return read_gguf_info(path)
+    except GGUFProblem as exc:
+        raise ModelError(f"{exc}: {path}", hint="the file is incomplete; download it again"
+                         if "truncated" in str(exc) else None) from None
     except OSError as exc:
-        raise ModelError(f"cannot read model file {path}: {exc.strerror}") from None
-    if magic != b"GGUF":
-        raise ModelError(f"not a GGUF file: {path}")
+        raise ModelError(f"cannot read model file {path}: {exc.strerror or type(exc).__name__}") from None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _check_context(info: GGUFInfo, n_ctx: int | None, gpu: bool) -> list[str]:
+    """Refuse a context whose KV cache (and attention scratch) cannot fit in free memory, before llama.cpp
+    allocates it; returns notices (a context beyond the trained one)."""
+    notices: list[str] = []
+    if n_ctx is not None and n_ctx > MAX_N_CTX:
+        raise UsageError(f"--n-ctx {n_ctx} is too large (at most {MAX_N_CTX})")
+    ctx = n_ctx or info.n_ctx_train
+    train = info.n_ctx_train
+    if n_ctx and train and n_ctx > train:
+        notices.append(f"--n-ctx {n_ctx} is beyond the model's trained context ({train}); answers may degrade")
+    per_token = info.kv_bytes_per_token()
+    if not ctx or per_token is None or gpu:
+        return notices  # a GPU allocation that fails is reported by llama.cpp itself, cleanly
+    heads = info.arch_value("attention.head_count", 1) or 1
+    need = per_token * ctx + ctx * 512 * heads * 4  # f16 KV cache + one f32 KQ block per 512-token batch
+    free = available_memory()
+    if free is not None and need > free:
+        what = f"--n-ctx {ctx}" if n_ctx else f"the model's own {ctx}-token context"
+        raise ModelError(f"{what} needs about {_gib(need)} of memory (KV cache), more than the {_gib(free)} "
+                         "available", hint="pass a smaller --n-ctx")
+    return notices
+
+
+_LLAMA_LOG: list[str] = []
+_LLAMA_LOG_CB: object = None
+
+
+def _silence_llama_log(llama_cpp: object) -> None:
+    """Route llama.cpp's log into a short in-memory tail instead of stderr (one line per error, nothing
+    else on stderr); the tail explains load failures. SOFTTIGER_DEBUG=1 prints it as it comes."""
+    global _LLAMA_LOG_CB
+    if _LLAMA_LOG_CB is not None:
+        return
+    debug = bool(os.environ.get("SOFTTIGER_DEBUG"))
+
+    def _log(level: int, text: bytes, _user: object) -> None:
+        line = (text or b"").decode("utf-8", errors="replace")
+        if debug:
+            import sys
+
+            sys.stderr.write(line)
+        _LLAMA_LOG.append(line)
+        del _LLAMA_LOG[:-40]
+
+    _LLAMA_LOG_CB = llama_cpp.llama_log_callback(_log)
+    llama_cpp.llama_log_set(_LLAMA_LOG_CB, ctypes.c_void_p(0))
+
+
+def _llama_reason() -> str | None:
+    """The last error llama.cpp logged while loading, cleaned to a short line (paths and names, no note)."""
+    lines = "".join(_LLAMA_LOG).splitlines()
+    picked = next((ln.split("error loading model:", 1)[1] for ln in reversed(lines) if "error loading model:" in ln),
+                  None)
+    if picked is None:
+        picked = next((ln for ln in reversed(lines) if "error" in ln.lower() or "failed" in ln.lower()), None)
+    if picked is None:
+        return None
+    text = "".join(ch for ch in picked if ch.isprintable()).strip(" :")
+    return text[:160] or None
 
 
 class _GrammarSampler:
@@ -112,10 +186,11 @@ class Engine:
         path = Path(config.model_path)
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
-        _check_gguf(path)
+        info = _check_gguf(path)
         import llama_cpp
 
         self._lib = llama_cpp
+        _silence_llama_log(llama_cpp)
         gpu_ok = bool(llama_cpp.llama_supports_gpu_offload())
         if config.device == "gpu" and not gpu_ok:
             raise ModelError(
@@ -123,7 +198,11 @@ class Engine:
                 hint='rebuild it: CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir llama-cpp-python',
             )
         self.gpu = gpu_ok and config.device in ("auto", "gpu")
+        self.notices: list[str] = _check_context(info, config.n_ctx, self.gpu)
         threads = config.n_threads or int(os.environ.get("SOFTTIGER_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
+        if threads > MAX_THREADS:
+            raise UsageError(f"--threads {threads} is more than llama.cpp supports ({MAX_THREADS})")
+        _LLAMA_LOG.clear()
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(path),
@@ -137,8 +216,14 @@ class Engine:
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(f"llama.cpp could not load {path.name} ({type(exc).__name__})",
-                             hint="the file may be truncated or of an unsupported architecture") from None
+            reason = _llama_reason()
+            if "llama_context" in str(exc):  # the weights loaded; the context (KV cache, buffers) did not
+                raise ModelError(f"llama.cpp could not create a {config.n_ctx or 'default'}-token context for "
+                                 f"{path.name}" + (f": {reason}" if reason else ""),
+                                 hint="out of memory? pass a smaller --n-ctx") from None
+            raise ModelError(f"llama.cpp could not load {path.name}: {reason or type(exc).__name__}",
+                             hint=None if reason else "the file may be truncated or of an unsupported architecture"
+                             ) from None
         self.config = config
         self.path = path
         self.n_ctx = self.llm.n_ctx()
@@ -151,6 +236,7 @@ class Engine:
         self._cand = np.empty(self.n_vocab, dtype=_TOKEN_DATA)
         self._ids = np.arange(self.n_vocab, dtype=np.int32)
         self._one = np.empty(1, dtype=_TOKEN_DATA)
+        self._topk = np.empty(32, dtype=_TOKEN_DATA)
         self.stats = EngineStats()
         self._token_cache: dict[str, int | None] = {}
 
@@ -165,6 +251,8 @@ class Engine:
             return "tigerbot"
         if self.metadata.get("tokenizer.chat_template"):
             return "chat-template"
+        self.notices.append(f"{self.path.name} has no chat template and no TigerBot marker token; "
+                            "using the TigerBot (### Instruction / ### Response) prompt format")
         return "tigerbot"
 
     def segments(self, system: str, user: str) -> list[Segment]:
@@ -180,11 +268,18 @@ class Engine:
         add_bos = self.metadata.get("tokenizer.ggml.add_bos_token", "false") == "true"
         tokens: list[int] = []
         for i, seg in enumerate(segments):
-            tokens += self.llm.tokenize(seg.text.encode("utf-8"), add_bos=add_bos and i == 0, special=seg.template)
+            tokens += self._tokenize(seg.text, add_bos=add_bos and i == 0, special=seg.template)
         return tokens
 
     def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return len(self._tokenize(text, add_bos=False, special=False))
+
+    def _tokenize(self, text: str, *, add_bos: bool, special: bool) -> list[int]:
+        """llama-cpp-python's tokenize error quotes the whole text: never let that message travel."""
+        try:
+            return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
+        except (RuntimeError, ValueError) as exc:
+            raise GenerationError(f"llama.cpp could not tokenize {len(text)} characters ({type(exc).__name__})") from None
 
     def _single_token(self, text: str) -> int | None:
         if text not in self._token_cache:
@@ -232,6 +327,26 @@ class Engine:
         self._lib.llama_sampler_apply(sampler.ptr, ctypes.byref(arr))
         return bool(np.isfinite(one["logit"][0]))
 
+    def _best_of_top(self, sampler: _GrammarSampler, logits: np.ndarray, k: int = 32) -> int:
+        """The highest-logit token the grammar allows among the top k, or -1.
+
+        Checking the k best tokens in one grammar call finds the masked argmax whenever it is among them
+        (the usual case at a JSON key or a closing quote), without masking the whole vocabulary.
+        """
+        top = np.argpartition(-logits, k)[:k]
+        cand = self._topk
+        cand["id"] = top
+        cand["logit"] = logits[top]
+        cand["p"] = 0.0
+        arr = self._lib.llama_token_data_array(
+            data=cand.ctypes.data_as(ctypes.POINTER(self._lib.llama_token_data)), size=k, selected=-1, sorted=False
+        )
+        self._lib.llama_sampler_apply(sampler.ptr, ctypes.byref(arr))
+        best = int(np.argmax(cand["logit"]))
+        if not np.isfinite(cand["logit"][best]):
+            return -1
+        return int(cand["id"][best])
+
     def _masked_argmax(self, sampler: _GrammarSampler, logits: np.ndarray) -> int:
         cand = self._cand
         cand["id"] = self._ids
@@ -244,10 +359,29 @@ class Engine:
         self._lib.llama_sampler_apply(sampler.ptr, ctypes.byref(arr))
         best = int(np.argmax(cand["logit"]))
         if not np.isfinite(cand["logit"][best]):
+            if np.isnan(logits).any():
+                raise GenerationError("the model produced NaN logits (a corrupt or incompatible GGUF)")
             raise GenerationError("the grammar allows no token here (grammar and model disagree)")
         return int(cand["id"][best])
 
     def generate(
+        self,
+        segments: list[Segment],
+        gbnf: str,
+        root: str,
+        max_tokens: int,
+        watch: "Watcher | None" = None,
+    ) -> Generation:
+        """`_generate`, with llama.cpp's evaluation failures (llama_decode != 0: out of memory, KV cache full)
+        reported as one GenerationError line instead of an internal error."""
+        try:
+            return self._generate(segments, gbnf, root, max_tokens, watch)
+        except RuntimeError as exc:
+            code = str(exc).rsplit(" ", 1)[-1] if str(exc).startswith("llama_decode returned") else "?"
+            raise GenerationError(f"llama.cpp failed while evaluating the prompt or answer (llama_decode {code})",
+                                  hint="out of memory? pass a smaller --n-ctx") from None
+
+    def _generate(
         self,
         segments: list[Segment],
         gbnf: str,
@@ -267,7 +401,9 @@ class Engine:
             raise GenerationError(f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context")
         sampler = self.grammar(gbnf, root)
         sampler.reset()
+        t_model = time.perf_counter()
         reused = self._eval_prompt(tokens)
+        model_seconds = time.perf_counter() - t_model
         budget = min(max_tokens, self.n_ctx - len(tokens))
         vocab = self._vocab
         out = bytearray()
@@ -292,8 +428,10 @@ class Engine:
                 if self._allowed(sampler, top, float(logits[top])):
                     token = top
                 else:
-                    full_masks += 1
-                    token = self._masked_argmax(sampler, logits)
+                    token = self._best_of_top(sampler, logits)
+                    if token < 0:
+                        full_masks += 1
+                        token = self._masked_argmax(sampler, logits)
             if self._lib.llama_vocab_is_eog(vocab, token):
                 stop = "eog"
                 break
@@ -314,11 +452,14 @@ class Engine:
             if watch is not None and watch.feed(piece.decode("utf-8", errors="ignore")) == "stop":
                 stop = "complete"
                 break
+            t_model = time.perf_counter()
             self.llm.eval([token])
+            model_seconds += time.perf_counter() - t_model
         text = out.decode("utf-8", errors="replace")
         gen = Generation(
             text=text, prompt_tokens=len(tokens), reused_tokens=reused, generated_tokens=generated,
             full_masks=full_masks, seconds=time.perf_counter() - started, stop=stop, forced_closes=forced,
+            model_seconds=model_seconds,
         )
         self.stats.add(gen)
         return gen

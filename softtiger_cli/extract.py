@@ -17,10 +17,14 @@ from .gbnf import group_root
 from .grounding import Grounder, Span
 from .jsonwatch import JsonWatch
 from .notes import Note
+from .abbreviations import abbreviations_for, glossary
 from .chunking import Chunk, chunk_note
+from .context import Assertion, assert_span
+from .dates import find_note_date, resolve
 from .prompting import Segment
 from .schema import GroupSpec, TaskSpec
-from .segment import Section, sections, sentences
+from .segment import Section, section_at, sections, sentences
+from .vitals import Vital, read_vitals
 
 SYSTEM_PROMPT = (
     "You extract facts from a clinical note into JSON. Copy names exactly as the note writes them. "
@@ -41,7 +45,9 @@ class Item:
     group: str
     values: dict[str, Any]
     spans: list[Span] = field(default_factory=list)
-    grounding: str = "ungrounded"  # exact | normalized | fuzzy | ungrounded
+    grounding: str = "ungrounded"  # exact | normalized | fuzzy | abbreviation | ungrounded
+    assertion: Assertion | None = None  # decided by rules on the note when the item is grounded
+    onset: str | None = None  # a resolved FHIR date for the item's onset or occurrence
 
     @property
     def key(self) -> str:
@@ -63,6 +69,10 @@ class Extraction:
     dropped_implausible: int = 0
     skipped_questions: int = 0
     retried: int = 0
+    note_date: str | None = None
+    vitals: list[Vital] = field(default_factory=list)
+    negated_dropped: int = 0
+    overrides: dict[str, int] = field(default_factory=dict)
     debug: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -86,8 +96,10 @@ def group_prompt(group: GroupSpec, group_schema: dict[str, Any], chunk_text: str
     body = group_schema["properties"][group.name]
     item_schema = body if group.single else body["items"]
     shape = "{...}" if group.single else "[{...}, ...]"
+    terms = glossary(chunk_text)
+    abbrev = f"Abbreviations: {'; '.join(terms)}\n" if terms else ""
     return (
-        f"Clinical note:\n\"\"\"\n{chunk_text}\n\"\"\"\n\n"
+        f"Clinical note:\n\"\"\"\n{chunk_text}\n\"\"\"\n\n{abbrev}"
         f"Task: {group.ask}\n"
         f"{'Give' if group.single else 'Each item has'}:\n{_field_lines(item_schema)}\n"
         f"Answer with JSON only: {{\"{group.name}\": {shape}}}"
@@ -261,13 +273,26 @@ def ground_value(node: dict[str, Any], value: Any, grounder: Grounder, spans: li
     return value
 
 
+def find_with_abbreviations(grounder: Grounder, text: str, window: tuple[int, int] | None) -> Span | None:
+    """Find text in the note, or an abbreviation of it ("hypertension" is found as "HTN")."""
+    span = grounder.find(text, window=window)
+    if span is not None:
+        return span
+    for abbrev in abbreviations_for(text):
+        for lo, hi in ([window] if window else []) + [(0, len(grounder.note))]:
+            m = re.compile(r"(?<![A-Za-z0-9])" + re.escape(abbrev) + r"(?![A-Za-z0-9])", re.I).search(grounder.note, lo, hi)
+            if m:
+                return Span(m.start(), m.end(), "abbreviation")
+    return None
+
+
 def _ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], single: bool,
                  window: tuple[int, int] | None = None) -> None:
     """Ground the main text (list groups) and every free-text field; blank what the note does not say."""
     props = schema_item["properties"]
     keys = list(props)
     if not single:
-        span = grounder.find(str(item.values.get(keys[0], "")), window=window)
+        span = find_with_abbreviations(grounder, str(item.values.get(keys[0], "")), window)
         if span is None:
             return
         _add_span(item, span)
@@ -319,6 +344,7 @@ def extract(
     ungrounded: str = "drop",
     keep_debug: bool = False,
     on_progress: Callable[[str], None] | None = None,
+    note_date: str | None = None,
 ) -> Extraction:
     """Run every group of the task over every chunk of the note; ground, merge and return the items."""
     grounder = Grounder(note.text)
@@ -338,6 +364,10 @@ def extract(
     result = Extraction(note=note, task=task.name, version=version, model_label=engine.config.model_label,
                         groups={g.name: [] for g in task.groups}, patient={},
                         chunks=[(c.start, c.end) for c in chunks])
+    if note_date is None:
+        found = find_note_date(note.text)
+        note_date = found.isoformat() if found else None
+    result.note_date = note_date
     patient_votes: dict[str, str] = {}
     for ci, chunk in enumerate(chunks):
         for group in task.groups:
@@ -383,8 +413,18 @@ def extract(
                     result.dropped_ungrounded += 1
                     continue
                 result.kept_ungrounded += 1
+            if name not in singles and not apply_rules(item, result, secs):
+                continue
             kept.append(item)
         result.groups[name] = kept
+    if "results" in result.groups:  # the IPS task: vital signs are read by pattern, the model cross-checks
+        result.vitals = read_vitals(note.text)
+        if result.vitals:
+            before = len(result.groups["results"])
+            result.groups["results"] = [i for i in result.groups["results"] if not VITAL_WORDS.search(i.key)]
+            dropped = before - len(result.groups["results"])
+            if dropped:
+                result.overrides["vital sign read by pattern"] = result.overrides.get("vital sign read by pattern", 0) + dropped
     return result
 
 
@@ -401,6 +441,76 @@ def _merge_values(into: dict[str, Any], new: dict[str, Any]) -> None:
             into[k] = merged
         elif v and not old:
             into[k] = v
+
+
+VITAL_WORDS = re.compile(
+    r"\b(bp|blood pressure|pulse|heart rate|hr|temp|temperature|resp|respiratory rate|rr|spo2|o2 sat|"
+    r"oxygen saturation|saturation|weight|height|bmi|body mass index)\b", re.I)
+_MODEL_CERTAINTY = {"refuted": "negated", "provisional": "possible", "differential": "possible",
+                    "unconfirmed": "possible", "confirmed": "affirmed"}
+_ONSET_NEAR = re.compile(
+    r"(?:since|in|from|x|for|began|started|diagnosed)\s*[^.;,]{0,25}?"
+    r"((?:19|20)\d{2}|\d+\s*(?:days?|d|weeks?|wks?|months?|mos?|years?|yrs?)(?:\s+ago)?|"
+    r"last\s+\w+|yesterday|today)", re.I)
+_DATE_FIELDS = {"problems": "onsetString", "procedures": "performedString", "immunizations": "occurrenceString"}
+
+
+def _count(result: "Extraction", what: str) -> None:
+    result.overrides[what] = result.overrides.get(what, 0) + 1
+
+
+def apply_rules(item: Item, result: "Extraction", secs: list[Section]) -> bool:
+    """Check a grounded item against its sentence: negation, family, time, dates. False drops it.
+
+    The model proposes; where the note allows a check, the check wins and the override is counted.
+    Negated items are left out (a problem the patient denies is not one of theirs; README documents it).
+    """
+    if not item.spans:
+        return True
+    note = result.note.text
+    main = item.spans[0]
+    assertion, cues = assert_span(note, main.start, main.end, secs)
+    if item.group == "problems":
+        claimed = Assertion(
+            certainty=_MODEL_CERTAINTY.get(str(item.values.get("verificationStatus", "")), "affirmed"),
+            subject=str(item.values.get("subject") or "patient"),
+            relationship=str(item.values.get("relationship") or ""),
+            time=str(item.values.get("time") or "current"),
+        )
+        for attr in ("certainty", "subject", "time"):
+            if getattr(claimed, attr) != getattr(assertion, attr):
+                _count(result, attr)
+        item.assertion = assertion
+    elif assertion.certainty == "negated":
+        _count(result, "certainty")
+    if assertion.certainty == "negated":
+        result.negated_dropped += 1
+        return False
+    field_name = _DATE_FIELDS.get(item.group)
+    if field_name is not None:
+        text = str(item.values.get(field_name) or "")
+        if not text:
+            sec = section_at(secs, main.start)
+            end = sec.end if sec else len(note)
+            stop = note.find(".", main.end, end)
+            near = _ONSET_NEAR.search(note[max(0, main.start - 20) : stop if stop > 0 else min(end, main.end + 60)])
+            if near:
+                text = near.group(0).strip()
+                _count(result, "date read from the sentence")
+        if text:
+            note_date = _parse_iso(result.note_date)
+            item.onset = resolve(text, note_date)
+            item.values[field_name] = text
+    return True
+
+
+def _parse_iso(value: str | None) -> "Any":
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def merge_items(items: list[Item], single: bool = False) -> list[Item]:

@@ -47,6 +47,7 @@ class StructureOptions:
     ungrounded: str = "drop"
     timestamp: str | None = None
     keep_debug: bool = False
+    note_date: str | None = None  # ISO date the note was written; found in the note when not given
 
     def key(self) -> str:
         """Options that change the bundle's content, folded into its ids."""
@@ -79,7 +80,7 @@ def structure_note(
         extractions.append(extract(
             engine, note, TASKS[task], options.fhir_version, grammar.schema, grammar.gbnf_text,
             max_tokens=options.max_tokens, ungrounded=options.ungrounded, keep_debug=options.keep_debug,
-            on_progress=on_progress,
+            on_progress=on_progress, note_date=options.note_date,
         ))
     stamp = options.timestamp or now_instant()
     bundle = assemble(extractions, AssemblyOptions(timestamp=stamp, options_key=options.key()), schemas)

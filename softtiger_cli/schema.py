@@ -21,6 +21,7 @@ DATE_TYPES = ("date", "dateTime")
 TEXT_BEARING = ("string", "markdown", "CodeableConcept", "CodeableReference", "Annotation", "Reference")
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class FieldSpec:
     system: str = ""  # code system of the codes, for Coding/CodeableConcept
     ref: str = ""  # for Reference: the resource type built from the text ("" = display only)
     optional: bool = False  # may be absent from a FHIR version (e.g. changePattern is R5 only)
+    assertion: bool = False  # not a FHIR element: an assertion that decides the resource (family, planned)
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,15 @@ IPS = TaskSpec(
             F("gender", hint="the patient's gender"),
             F("birthDate", hint="date of birth as YYYY-MM-DD, or empty"),
         )),
-        GroupSpec("problems", "Condition", ask="List the patient's problems and diagnoses.", fields=(
+        GroupSpec("problems", "Condition", ask="List the problems, diagnoses and symptoms the note mentions.", fields=(
             F("code", hint="the condition, in the note's words"),
             F("clinicalStatus", system=CONDITION_CLINICAL, hint="whether it is still present"),
+            F("verificationStatus", system=CONDITION_VERIFICATION,
+              hint="confirmed, refuted if the note says the patient does not have it, provisional if only suspected"),
+            F("subject", assertion=True, codes=("patient", "family"), hint="patient, or family if a relative has it"),
+            F("relationship", assertion=True, max_length=20, hint="the relative (mother, father, ...) or empty"),
+            F("time", assertion=True, codes=("current", "history", "planned"),
+              hint="current, history if in the past, planned if only planned or hypothetical"),
             F("onsetString", max_length=30, hint="when it began, as written, or empty"),
         )),
         GroupSpec("medications", "MedicationStatement", ask="List the patient's medications.", fields=(
@@ -171,6 +179,11 @@ def _leaf_schema(info: ElementInfo, spec: FieldSpec) -> dict[str, Any]:
 
 def field_schema(version: str, owner: str, spec: FieldSpec) -> tuple[str, dict[str, Any]] | None:
     """(JSON key, schema) for one element of `owner` in the version; None when an optional one is absent."""
+    if spec.assertion:
+        value = {"type": "string", "enum": list(spec.codes)} if spec.codes else {"type": "string", "maxLength": spec.max_length}
+        value["description"] = spec.hint
+        value["x-fhir"] = {"assertion": True}
+        return spec.candidates[0], value
     info = next((i for i in (element(version, owner, n) for n in spec.candidates) if i is not None), None)
     if info is None:
         if spec.optional:

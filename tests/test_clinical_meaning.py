@@ -1,0 +1,216 @@
+"""Clinical meaning: negation, family, history and planned items; abbreviations; dates; vital signs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import PINNED_TIMESTAMP
+from softtiger_cli.abbreviations import abbreviations_for, expand, expand_text, glossary
+from softtiger_cli.assemble import AssemblyOptions, assemble
+from softtiger_cli.context import assert_span
+from softtiger_cli.dates import find_note_date, resolve
+from softtiger_cli.extract import Extraction, Item, apply_rules, find_with_abbreviations
+from softtiger_cli.grammars import load
+from softtiger_cli.grounding import Grounder
+from softtiger_cli.notes import decode_note
+from softtiger_cli.segment import sections
+from softtiger_cli.validate import validate_bundle
+from softtiger_cli.assemble import REQUIRED_SECTION_CODES
+from softtiger_cli.vitals import read_vitals
+
+NOTE = ("Date of visit: 2026-03-14\n\nHPI: 62 year old woman. She denies chest pain. Mother with T2DM. "
+        "HTN since 2015. Cough x3d. Possible pneumonia.\nPast medical history: appendicitis.\n"
+        "Vitals: BP 132/78, HR 96, Temp 38.1 C, SpO2 94%.\nPlan: will start metformin. Consider CT chest.\n")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("3 days ago", "2026-03-11"), ("x3d", "2026-03-11"), ("last March", "2025-03"), ("2015", "2015"),
+    ("since 2015", "2015"), ("POD 2", "2026-03-12"), ("03/01/2026", "2026-03-01"), ("June 2020", "2020-06"),
+    ("yesterday", "2026-03-13"), ("2 years ago", "2024"), ("onset unclear", None), ("", None),
+])
+def test_dates_resolve_with_the_right_precision(text: str, expected: str | None) -> None:
+    assert resolve(text, dt.date(2026, 3, 14)) == expected
+
+
+def test_relative_dates_need_a_note_date() -> None:
+    assert resolve("3 days ago", None) is None and resolve("last March", None) is None
+    assert resolve("2015", None) == "2015"
+    assert find_note_date(NOTE) == dt.date(2026, 3, 14)
+    assert find_note_date("no date here") is None
+
+
+def test_abbreviations_and_their_ambiguous_cases() -> None:
+    assert expand("HTN").expansion == "hypertension"
+    assert expand_text("HTN, T2DM") == "hypertension, type 2 diabetes mellitus"
+    ms = expand("MS")
+    assert ms.expansion is None and "multiple sclerosis" in ms.readings and "mitral stenosis" in ms.readings
+    assert expand("MS", "systolic murmur, mitral valve on echo").expansion == "mitral stenosis"
+    assert expand("RA", "SpO2 94% on RA").expansion == "room air"
+    assert expand("PE", "").expansion is None
+    assert expand_text("PE", "") == "PE"  # ambiguous and undecided: kept as written
+    assert "htn" in abbreviations_for("hypertension")
+    assert glossary("PMHx HTN, s/p CABG") == ["HTN = hypertension", "CABG = coronary artery bypass graft"]
+    g = Grounder(NOTE)
+    span = find_with_abbreviations(g, "hypertension", None)
+    assert span is not None and NOTE[span.start:span.end] == "HTN" and span.method == "abbreviation"
+
+
+@pytest.mark.parametrize(("word", "certainty", "subject", "time"), [
+    ("chest pain", "negated", "patient", "current"),
+    ("T2DM", "affirmed", "family", "current"),
+    ("HTN", "affirmed", "patient", "current"),
+    ("pneumonia", "possible", "patient", "current"),
+    ("appendicitis", "affirmed", "patient", "history"),
+    ("metformin", "affirmed", "patient", "planned"),
+    ("CT chest", "affirmed", "patient", "planned"),
+])
+def test_context_rules(word: str, certainty: str, subject: str, time: str) -> None:
+    i = NOTE.index(word)
+    a, _ = assert_span(NOTE, i, i + len(word), sections(NOTE))
+    assert (a.certainty, a.subject, a.time) == (certainty, subject, time)
+
+
+def test_vital_signs_by_pattern() -> None:
+    vitals = {v.kind: v for v in read_vitals(NOTE)}
+    assert vitals["bp"].components == (("systolic", 132), ("diastolic", 78))
+    assert (vitals["hr"].value, vitals["hr"].unit) == (96, "/min")
+    assert (vitals["temp"].value, vitals["temp"].unit) == (38.1, "Cel")
+    assert (vitals["spo2"].value, vitals["spo2"].unit) == (94, "%")
+    assert read_vitals("BP was normal. HR regular.") == []
+
+
+def _hand_built(values_list: list[dict]) -> dict:
+    """A hand-built model answer for the problems group, fed through grounding, rules and assembly."""
+    from softtiger_cli.extract import _ground_item
+
+    note = decode_note(NOTE.encode(), "n.txt")
+    schema = load("R4B", "ips").schema
+    ex = Extraction(note=note, task="ips", version="R4B", model_label="test",
+                    groups={g: [] for g in schema["properties"] if g != "patient"}, patient={},
+                    chunks=[(0, len(NOTE))], note_date="2026-03-14")
+    secs = sections(NOTE)
+    grounder = Grounder(NOTE)
+    for values in values_list:
+        item = Item("problems", dict(values))
+        _ground_item(item, grounder, schema["properties"]["problems"]["items"], False, (0, len(NOTE)))
+        if item.spans and apply_rules(item, ex, secs):
+            ex.groups["problems"].append(item)
+    ex.vitals = read_vitals(NOTE)
+    bundle = assemble([ex], AssemblyOptions(timestamp=PINNED_TIMESTAMP), {"ips": schema})
+    assert validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES) == []
+    return bundle
+
+
+def _resources(bundle: dict, rtype: str) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
+
+
+def test_negated_and_family_items_land_in_the_right_resources() -> None:
+    base = {"clinicalStatus": "active", "verificationStatus": "confirmed", "subject": "patient",
+            "relationship": "", "time": "current", "onsetString": ""}
+    bundle = _hand_built([{"code": "chest pain", **base}, {"code": "T2DM", **base}, {"code": "appendicitis", **base}])
+    conditions = _resources(bundle, "Condition")
+    assert not any("chest pain" in c["code"]["text"] for c in conditions)
+    assert not any("diabetes" in c["code"]["text"].lower() or "T2DM" in c["code"]["text"] for c in conditions)
+    fmh = _resources(bundle, "FamilyMemberHistory")
+    assert len(fmh) == 1 and fmh[0]["relationship"]["coding"][0]["code"] == "MTH"
+    past = [c for c in conditions if "appendicitis" in c["code"]["text"]]
+    assert past and past[0]["clinicalStatus"]["coding"][0]["code"] == "inactive"
+    sections_by_code = {s["code"]["coding"][0]["code"]: s for s in bundle["entry"][0]["resource"]["section"]}
+    assert "10157-6" in sections_by_code and "11348-0" in sections_by_code
+
+
+def test_hypertension_since_2015_gets_its_onset_and_expansion() -> None:
+    bundle = _hand_built([{"code": "hypertension", "clinicalStatus": "active", "verificationStatus": "confirmed",
+                           "subject": "patient", "relationship": "", "time": "current", "onsetString": ""}])
+    htn = [c for c in _resources(bundle, "Condition") if c["code"]["text"] == "hypertension"]
+    assert len(htn) == 1
+    assert htn[0]["onsetDateTime"] == "2015"
+    span = htn[0]["extension"][0]["extension"]
+    start, length = span[1]["valueInteger"], span[2]["valueInteger"]
+    assert NOTE[start:start + length] == "HTN"
+
+
+def test_bp_panel_with_loinc_and_ucum() -> None:
+    bundle = _hand_built([])
+    obs = _resources(bundle, "Observation")
+    bp = next(o for o in obs if o["code"]["coding"][0]["code"] == "85354-9")
+    comps = {c["code"]["coding"][0]["code"]: c["valueQuantity"] for c in bp["component"]}
+    assert comps["8480-6"] == {"value": 132, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}
+    assert comps["8462-4"]["value"] == 78
+    hr = next(o for o in obs if o["code"]["coding"][0]["code"] == "8867-4")
+    assert hr["valueQuantity"]["code"] == "/min" and hr["effectiveDateTime"] == "2026-03-14"
+    assert all(o["category"][0]["coding"][0]["code"] == "vital-signs" for o in obs)
+
+
+def _vitals_lines(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, line) for the lines of a VITALS section that state a number next to a vital label."""
+    m = __import__("re").search(r"^VITALS[^\n]*\n(.*?)(?=^[A-Z][A-Z ]{3,}$|\Z)", text, 0x8 | 0x10)  # re.M | re.S
+    if not m:
+        return []
+    out, pos = [], m.start(1)
+    for line in m.group(1).splitlines(keepends=True):
+        if __import__("re").search(r"\d", line) and __import__("re").search(
+                r"pressure|bp|heart|pulse|hr|resp|rr|temp|spo2|saturation|oxygenation|weight|height|bmi", line, 2):
+            out.append((pos, pos + len(line), line))
+        pos += len(line)
+    return out
+
+
+def test_aci_vitals_sections_become_coded_observations() -> None:
+    from conftest import dev_notes
+
+    notes = [p for p in dev_notes("aci-bench") if "\nVITALS" in p.read_text()]
+    if not notes:
+        pytest.skip("needs the eval-dev ACI-Bench notes")
+    loinc_for = [("pressure", "85354-9"), (r"bp\b", "85354-9"), ("heart", "8867-4"), ("pulse ox", "59408-5"),
+                 ("oxygen", "59408-5"), ("spo2", "59408-5"), ("pulse", "8867-4"), (r"hr\b", "8867-4"),
+                 ("resp", "9279-1"), (r"rr\b", "9279-1"), ("temp", "8310-5"), ("weight", "29463-7"),
+                 ("height", "8302-2"), ("bmi", "39156-5")]
+    checked = 0
+    for path in notes:
+        note = decode_note(path.read_bytes(), path.name)
+        schema = load("R4B", "ips").schema
+        ex = Extraction(note=note, task="ips", version="R4B", model_label="test",
+                        groups={g: [] for g in schema["properties"] if g != "patient"}, patient={},
+                        chunks=[(0, len(note.text))], note_date=None)
+        ex.vitals = read_vitals(note.text)
+        bundle = assemble([ex], AssemblyOptions(timestamp=PINNED_TIMESTAMP), {"ips": schema})
+        assert validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES) == []
+        obs = _resources(bundle, "Observation")
+        for start, end, line in _vitals_lines(note.text):
+            if __import__("re").search(r"\d0s\b", line):
+                continue  # "60s" states a range, not a value
+            label = line.lower()
+            want = next(code for word, code in loinc_for if __import__("re").search(r"\b" + word, label))
+            hits = [o for o in obs if start <= o["extension"][0]["extension"][1]["valueInteger"] < end]
+            assert hits, (path.name, line)
+            assert any(o["code"]["coding"][0]["code"] == want for o in hits), (path.name, line, hits)
+            for o in hits:
+                q = [o["valueQuantity"]] if "valueQuantity" in o else [c["valueQuantity"] for c in o["component"]]
+                assert all(x["system"] == "http://unitsofmeasure.org" and x["code"] for x in q)
+            checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.model
+def test_tiny_model_bundle_respects_negation_family_and_vitals(engine) -> None:
+    from conftest import EXAMPLES
+    from softtiger_cli.notes import read_note
+    from softtiger_cli.pipeline import StructureOptions, structure_note
+
+    note = read_note(str(EXAMPLES / "assertions.txt"))
+    result = structure_note(engine, note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
+    bundle = result.bundle
+    active = [c for c in _resources(bundle, "Condition")
+              if c.get("clinicalStatus", {}).get("coding", [{}])[0].get("code") == "active"]
+    assert not any("chest pain" in c["code"]["text"].lower() for c in active)
+    assert not any("diabet" in c["code"]["text"].lower() or "t2dm" in c["code"]["text"].lower()
+                   for c in _resources(bundle, "Condition"))
+    bp = [o for o in _resources(bundle, "Observation") if o["code"].get("coding", [{}])[0].get("code") == "85354-9"]
+    assert len(bp) == 1
+    values = {c["code"]["coding"][0]["code"]: (c["valueQuantity"]["value"], c["valueQuantity"]["code"]) for c in bp[0]["component"]}
+    assert values == {"8480-6": (132, "mm[Hg]"), "8462-4": (78, "mm[Hg]")}
+    assert bp[0]["effectiveDateTime"] == "2026-03-14"
