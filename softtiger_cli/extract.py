@@ -191,9 +191,10 @@ def _ask(engine: Engine, result: "Extraction", group: GroupSpec, group_schema: d
             for half in _halves(context):
                 out += _ask(engine, result, group, group_schema, gbnf, half, limit, chunk_index, keep_debug, False)
             return out
+        after = ", also after a retry on half the text" if not retry else ""
         raise GenerationError(
-            f"the answer for {group.name} hit the {limit}-token limit before its JSON closed, also after a "
-            "retry on half the text; raise --max-tokens or leave it unset"
+            f"the answer for {group.name} hit the {limit}-token limit before its JSON closed{after}; "
+            "raise --max-tokens or leave it unset"
         )
     return [_parse(gen.text, group.name)]
 

@@ -120,15 +120,15 @@ IMPRESSION = TaskSpec(
             F("status", hint="whether the assessment is complete"),
             F("description", max_length=100, hint="why the patient was assessed, in the note's words"),
             F("effectiveDateTime", hint="date of the assessment as YYYY-MM-DD, or empty"),
-            F("problem", max_items=5, ref="Condition", hint="problems the assessment is about"),
-            F("summary", max_length=200, hint="the clinician's assessment, in the note's words"),
-            F("finding", max_items=5, hint="findings and diagnoses with what they rest on", children=(
+            F("problem", max_items=3, ref="Condition", hint="problems the assessment is about"),
+            F("summary", max_length=160, hint="the clinician's assessment, in the note's words"),
+            F("finding", max_items=3, hint="findings and diagnoses with what they rest on", children=(
                 F("itemCodeableConcept", "item", hint="what was found"),
                 F("basis", max_length=80, hint="what the finding rests on (exam, test), or empty"),
             )),
-            F("prognosisCodeableConcept", max_items=2, hint="the expected outcome, or none"),
+            F("prognosisCodeableConcept", max_items=1, hint="the expected outcome, or none"),
             F("changePattern", optional=True, hint="how the condition is changing, or empty"),
-            F("note", max_items=2, max_length=100, child=F("text"), hint="other remarks, or none"),
+            F("note", max_items=1, max_length=100, child=F("text"), hint="other remarks, or none"),
         )),
     ),
 )
@@ -142,11 +142,11 @@ ENCOUNTER = TaskSpec(
             F("class", codes=("AMB", "EMER", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "HH", "VR"),
               system=ACT_CODE,
               hint="AMB outpatient visit, EMER emergency, IMP inpatient stay, HH home visit, VR virtual visit"),
-            F("type", max_items=2, hint="the kind of visit, in the note's words"),
+            F("type", max_items=1, hint="the kind of visit, in the note's words"),
             F("serviceType", max_items=1, hint="the clinical service, or empty"),
             F("priority", hint="how urgent the visit was, or empty"),
-            F("reasonCode", "reason", max_items=4, child=F("value"), hint="why the patient came"),
-            F("diagnosis", max_items=4, hint="diagnoses made at this encounter", children=(
+            F("reasonCode", "reason", max_items=3, child=F("value"), hint="why the patient came"),
+            F("diagnosis", max_items=3, hint="diagnoses made at this encounter", children=(
                 F("condition", ref="Condition", hint="the diagnosis"),
                 F("use", max_length=30, hint="admission, discharge, billing or empty"),
             )),
@@ -159,8 +159,8 @@ ENCOUNTER = TaskSpec(
                 F("admitSource", max_length=50, hint="where the patient was admitted from, or empty"),
                 F("dischargeDisposition", max_length=50, hint="where the patient went after discharge, or empty"),
             )),
-            F("location", max_items=3, child=F("location", ref="Location"), hint="where the encounter took place"),
-            F("participant", max_items=3, child=F("individual", "actor"), hint="clinicians involved, by name or role"),
+            F("location", max_items=2, child=F("location", ref="Location"), hint="where the encounter took place"),
+            F("participant", max_items=2, child=F("individual", "actor"), hint="clinicians involved, by name or role"),
         )),
     ),
 )

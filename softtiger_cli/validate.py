@@ -51,13 +51,13 @@ def _codes_problems(node: Any, type_name: str, version: str, path: str, out: lis
             values = value if isinstance(value, list) else [value]
             for v in values:
                 if v not in info.codes:
-                    out.append(f"{here}: code {v!r} is not in its required value set")
+                    out.append(f"{here}: a code that is not in its required value set")
         elif info.type_name == "CodeableConcept" and info.codes:
             concepts = value if isinstance(value, list) else [value]
             for cc in concepts:
                 for coding in (cc or {}).get("coding", []):
                     if coding.get("code") not in info.codes:
-                        out.append(f"{here}: code {coding.get('code')!r} is not in its required value set")
+                        out.append(f"{here}: a code that is not in its required value set")
         elif info.type_name not in ("string", "markdown", "uri", "date", "dateTime", "instant", "boolean",
                                     "integer", "decimal", "id", "positiveInt", "unsignedInt", "time"):
             _codes_problems(value, "Resource" if info.type_name == "Resource" else info.type_name, version, here, out)

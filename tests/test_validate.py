@@ -126,7 +126,7 @@ def _all_tasks(version: str) -> tuple[list[Extraction], dict]:
     hosp_key = "hospitalization" if version == "R4B" else "admission"
     reason_key = "reasonCode" if version == "R4B" else "reason"
     assert {period_key, hosp_key, reason_key} <= set(enc_props)
-    enc_values = {"status": "completed" if version == "R5" else "finished", "class": "IMP", "type": [],
+    enc_values = {"status": "completed" if version == "R5" else "finished", "class": "IMP", "type": "",
                   "serviceType": "", "priority": "", reason_key: ["pneumonia"],
                   "diagnosis": [{"condition": "pneumonia", "use": "discharge"}],
                   period_key: {"start": "2026-02-02", "end": "2026-02-06"}, "length": "4 days",
@@ -139,7 +139,7 @@ def _all_tasks(version: str) -> tuple[list[Extraction], dict]:
     imp_values = {k: "" for k in imp_props}
     imp_values.update({"status": "completed", "summary": "improving community-acquired pneumonia",
                        "problem": ["pneumonia"], "finding": [{item_key: "pneumonia", "basis": ""}],
-                       "prognosisCodeableConcept": [], "note": []})
+                       "prognosisCodeableConcept": "", "note": ""})
     imp = Extraction(note=note, task="impression", version=version, model_label="test",
                      groups={"impression": [Item("impression", imp_values, [], "exact")]}, patient={}, chunks=[])
     return [ips, imp, enc], schemas
