@@ -146,6 +146,13 @@ def _silence_llama_log(llama_cpp: object) -> None:
     llama_cpp.llama_log_set(_LLAMA_LOG_CB, ctypes.c_void_p(0))
 
 
+def quiet_llama_log() -> None:
+    """Silence llama.cpp's log for this process (for code that loads models without an Engine)."""
+    import llama_cpp
+
+    _silence_llama_log(llama_cpp)
+
+
 def _llama_reason() -> str | None:
     """The last error llama.cpp logged while loading, cleaned to a short line (paths and names, no note)."""
     lines = "".join(_LLAMA_LOG).splitlines()
@@ -230,7 +237,11 @@ class Engine:
         self.n_vocab = self.llm.n_vocab()
         self.metadata = dict(self.llm.metadata)
         self.architecture = self.metadata.get("general.architecture", "?")
-        self.prompt_format = self._detect_format(config.prompt_format)
+        try:
+            self.prompt_format = self._detect_format(config.prompt_format)
+        except BaseException:
+            self.llm.close()  # a model refused after loading: free it now, not at interpreter exit
+            raise
         self._vocab = self.llm._model.vocab
         self._grammars: dict[tuple[str, str], _GrammarSampler] = {}
         self._cand = np.empty(self.n_vocab, dtype=_TOKEN_DATA)
