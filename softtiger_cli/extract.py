@@ -256,6 +256,9 @@ def ground_value(node: dict[str, Any], value: Any, grounder: Grounder, spans: li
     kind = node.get("type")
     if kind == "array":
         kept = [ground_value(node["items"], v, grounder, spans, window) for v in (value or [])]
+        if node["items"].get("type") == "object":  # an element whose main (first) field is gone goes too
+            first = next(iter(node["items"]["properties"]), None)
+            kept = [v for v in kept if isinstance(v, dict) and v.get(first)]
         return [v for v in kept if v not in ("", None, {})]
     if kind == "object":
         return {k: ground_value(sub, (value or {}).get(k), grounder, spans, window) for k, sub in node["properties"].items()}

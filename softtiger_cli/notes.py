@@ -139,6 +139,8 @@ def _read_path(arg: str, limit: int) -> bytes:
 
 def read_note(arg: str) -> Note:
     """Read NOTE: a path, or "-" for standard input."""
+    if arg == "":
+        raise InputError("the note path is empty")
     limit = max_note_bytes()
     if arg == "-":
         data, source = _read_stdin(limit), "<stdin>"

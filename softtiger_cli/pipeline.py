@@ -88,5 +88,7 @@ def structure_note(
     problems = validate_bundle(bundle, options.fhir_version, ips_required=REQUIRED_SECTION_CODES if ips else None)
     result = StructureResult(bundle=bundle, extractions=extractions, problems=problems)
     if problems:
-        raise ValidationFailed(problems)
+        failure = ValidationFailed(problems)
+        failure.debug = [d for ex in extractions for d in ex.debug]  # for --debug-dir, never printed
+        raise failure
     return result

@@ -1,19 +1,25 @@
-"""Glue between the CLI and the core for `structure`: resolve, load, run, write. No typer here."""
+"""Glue between the CLI and the core for `structure`: resolve, load, run, write. No typer here.
+
+One note goes through `run_structure`; several (folders, lists, NDJSON) through batch.py, which uses
+`open_backend` and `check_timestamp` from here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import ModelNotFoundError, UsageError
+from .privacy import go_offline
 from .notes import read_note
-from .output import check_output_path, dumps_bundle, write_atomic, write_debug, write_stdout
+from .output import check_debug_dir, check_output_path, dumps_bundle, write_atomic, write_debug, write_stdout
 
 
-def _check_timestamp(value: str | None) -> None:
+def check_timestamp(value: str | None) -> None:
     if value is None:
         return
     try:
@@ -43,37 +49,78 @@ def open_engine(model: str | None, *, device: str, n_ctx: int | None, seed: int,
     say(f"loading {resolved.label}")
     config = EngineConfig(model_path=path, n_ctx=n_ctx, device=device, seed=seed, n_threads=threads,
                           prompt_format=resolved.prompt_format, model_label=resolved.label)
-    return Engine(config)
+    engine = Engine(config)
+    for notice in getattr(engine, "notices", ()):
+        say(f"softtiger: note: {notice}")
+    return engine
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """Where answers come from: the in-process engine (`local`) or an OpenAI-compatible server."""
+
+    name: str = "local"  # "local" | "openai"
+    base_url: str | None = None
+    constraint: str = "grammar"
+    timeout: float = 600.0
+
+
+LOCAL = BackendChoice()
+
+
+def open_server_engine(model: str | None, backend: BackendChoice, *, n_ctx: int | None, seed: int,
+                       say: Callable[[str], None]):
+    """An OpenAIEngine for --backend openai: the prompt format and tokenizer come from --model (read
+    vocabulary-only when its GGUF is on disk; no weights are loaded), the answers from the server."""
+    from .backends import OpenAIEngine, ServerConfig
+    from .registry import resolve_model
+
+    resolved = resolve_model(model)
+    say(f"using the server at {backend.base_url} ({backend.constraint} constraint) for {resolved.label}")
+    config = ServerConfig(base_url=backend.base_url or "", model_label=resolved.label, constraint=backend.constraint,
+                          timeout=backend.timeout, seed=seed)
+    return OpenAIEngine(config, model_path=resolved.path, prompt_format=resolved.prompt_format, n_ctx=n_ctx, say=say)
+
+
+def open_backend(model: str | None, backend: BackendChoice, *, device: str, n_ctx: int | None, seed: int,
+                 threads: int | None, offline: bool, say: Callable[[str], None]):
+    if backend.name == "openai":
+        return open_server_engine(model, backend, n_ctx=n_ctx, seed=seed, say=say)
+    return open_engine(model, device=device, n_ctx=n_ctx, seed=seed, threads=threads, offline=offline, say=say)
 
 
 def run_structure(*, note_arg: str, out: Path | None, model: str | None, device: str, n_ctx: int | None,
                   tasks: tuple[str, ...],
                   seed: int, max_tokens: int | None, fhir_version: str, ungrounded: str, timestamp: str | None,
                   debug_dir: Path | None, offline: bool, threads: int | None, say: Callable[[str], None],
-                  interactive: bool) -> None:
+                  interactive: bool, backend: BackendChoice = LOCAL, note_date: str | None = None) -> Any:
     """Read, check the output path, load the model, structure, validate, then write once."""
     from .errors import SofttigerError
     from .pipeline import StructureOptions, structure_note
 
-    _check_timestamp(timestamp)
+    check_timestamp(timestamp)
     note = read_note(note_arg)
     if out is not None:
         check_output_path(out)
+    if debug_dir is not None:
+        check_debug_dir(debug_dir)
     if offline:
         os.environ["HF_HUB_OFFLINE"] = "1"
     started = time.perf_counter()
-    engine = open_engine(model, device=device, n_ctx=n_ctx, seed=seed, threads=threads, offline=offline, say=say)
+    engine = open_backend(model, backend, device=device, n_ctx=n_ctx, seed=seed, threads=threads, offline=offline,
+                          say=say)
+    if backend == LOCAL:
+        go_offline()  # the model is on disk and loaded: nothing below may use the network
     options = StructureOptions(tasks=tasks, fhir_version=fhir_version, max_tokens=max_tokens, ungrounded=ungrounded,
-                               timestamp=timestamp, keep_debug=debug_dir is not None)
+                               timestamp=timestamp, keep_debug=debug_dir is not None, note_date=note_date)
     debug_name = Path(note.source).stem if note.source != "<stdin>" else "stdin"
     result = None
     try:
         result = structure_note(engine, note, options, on_progress=say if interactive else None)
-    except SofttigerError:
-        if debug_dir is not None:
-            partial = getattr(engine, "last_debug", None)
-            if partial:
-                write_debug(debug_dir, debug_name, partial)
+    except SofttigerError as exc:
+        records = getattr(exc, "debug", None)
+        if debug_dir is not None and records:
+            write_debug(debug_dir, debug_name, records)
         raise
     finally:
         if debug_dir is not None and result is not None:
@@ -93,3 +140,4 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
         f"{stats.generated_tokens} tokens generated, prompt tokens evaluated {stats.evaluated_prompt_tokens}"
         f"/{stats.prompt_tokens}, ungrounded items dropped {dropped}" + (f" (kept {kept})" if kept else "")
     )
+    return result
