@@ -18,23 +18,18 @@ from typing import Any
 
 from . import __version__
 from .abbreviations import expand_text
-from .extract import Extraction, Item
+from .extract import VITAL_WORDS, Extraction, Item
 from .vitals import VITAL_LOINC, Vital
 from .fhirmodel import element
+from .schema import CONDITION_CLINICAL
 
 LOINC = "http://loinc.org"
 SPAN_EXTENSION = "https://github.com/softtiger/softtiger/fhir/StructureDefinition/source-span"
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
 UCUM = "http://unitsofmeasure.org"
 _NS = uuid.UUID("5b0c7c36-4c47-4b0e-9b61-3f1c6c1e2a10")
-_VITAL_WORDS = re.compile(
-    r"\b(bp|blood pressure|pulse|heart rate|hr|temp|temperature|resp|respiratory|rr|spo2|o2 sat|"
-    r"oxygen saturation|saturation|weight|height|bmi|body mass)\b",
-    re.I,
-)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|mo)\b", re.I)
 _UCUM_UNITS = {"m": ("min", "minutes"), "h": ("h", "hours"), "d": ("d", "days"), "w": ("wk", "weeks"), "mo": ("mo", "months")}
 
@@ -253,7 +248,7 @@ def _complete(res: dict[str, Any], version: str) -> tuple[dict[str, Any], str]:
             res["occurrenceString"] = "date not stated in the note"
     elif rtype == "Observation":
         res.setdefault("status", "final")
-        vital = bool(_VITAL_WORDS.search(_label(res)))
+        vital = bool(VITAL_WORDS.search(_label(res)))
         res["category"] = [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs" if vital else "laboratory"}]}]
         section = "vitals" if vital else "results"
     elif rtype == "CarePlan":

@@ -327,16 +327,21 @@ class Engine:
         ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
 
-    def _allowed(self, sampler: _GrammarSampler, token: int, logit: float) -> bool:
-        one = self._one
-        one["id"][0] = token
-        one["logit"][0] = logit
-        one["p"][0] = 0.0
+    def _grammar_best(self, sampler: _GrammarSampler, cand: np.ndarray, ids: np.ndarray, logits: np.ndarray) -> int:
+        """Apply the grammar to the candidates (ids with their logits); the best allowed token, or -1."""
+        cand["id"] = ids
+        cand["logit"] = logits
+        cand["p"] = 0.0
         arr = self._lib.llama_token_data_array(
-            data=one.ctypes.data_as(ctypes.POINTER(self._lib.llama_token_data)), size=1, selected=-1, sorted=False
+            data=cand.ctypes.data_as(ctypes.POINTER(self._lib.llama_token_data)), size=len(cand), selected=-1,
+            sorted=False,
         )
         self._lib.llama_sampler_apply(sampler.ptr, ctypes.byref(arr))
-        return bool(np.isfinite(one["logit"][0]))
+        best = int(np.argmax(cand["logit"]))
+        return int(cand["id"][best]) if np.isfinite(cand["logit"][best]) else -1
+
+    def _allowed(self, sampler: _GrammarSampler, token: int, logit: float) -> bool:
+        return self._grammar_best(sampler, self._one, np.int32(token), np.float32(logit)) >= 0
 
     def _best_of_top(self, sampler: _GrammarSampler, logits: np.ndarray, k: int = 32) -> int:
         """The highest-logit token the grammar allows among the top k, or -1.
@@ -345,35 +350,15 @@ class Engine:
         (the usual case at a JSON key or a closing quote), without masking the whole vocabulary.
         """
         top = np.argpartition(-logits, k)[:k]
-        cand = self._topk
-        cand["id"] = top
-        cand["logit"] = logits[top]
-        cand["p"] = 0.0
-        arr = self._lib.llama_token_data_array(
-            data=cand.ctypes.data_as(ctypes.POINTER(self._lib.llama_token_data)), size=k, selected=-1, sorted=False
-        )
-        self._lib.llama_sampler_apply(sampler.ptr, ctypes.byref(arr))
-        best = int(np.argmax(cand["logit"]))
-        if not np.isfinite(cand["logit"][best]):
-            return -1
-        return int(cand["id"][best])
+        return self._grammar_best(sampler, self._topk, top, logits[top])
 
     def _masked_argmax(self, sampler: _GrammarSampler, logits: np.ndarray) -> int:
-        cand = self._cand
-        cand["id"] = self._ids
-        cand["logit"] = logits
-        cand["p"] = 0.0
-        arr = self._lib.llama_token_data_array(
-            data=cand.ctypes.data_as(ctypes.POINTER(self._lib.llama_token_data)),
-            size=self.n_vocab, selected=-1, sorted=False,
-        )
-        self._lib.llama_sampler_apply(sampler.ptr, ctypes.byref(arr))
-        best = int(np.argmax(cand["logit"]))
-        if not np.isfinite(cand["logit"][best]):
-            if np.isnan(logits).any():
-                raise GenerationError("the model produced NaN logits (a corrupt or incompatible GGUF)")
-            raise GenerationError("the grammar allows no token here (grammar and model disagree)")
-        return int(cand["id"][best])
+        token = self._grammar_best(sampler, self._cand, self._ids, logits)
+        if token >= 0:
+            return token
+        if np.isnan(logits).any():
+            raise GenerationError("the model produced NaN logits (a corrupt or incompatible GGUF)")
+        raise GenerationError("the grammar allows no token here (grammar and model disagree)")
 
     def generate(
         self,

@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 KINDS = ("condition", "medication", "allergy", "procedure", "immunization")
 _RESOURCE_KIND = {"Condition": "condition", "MedicationStatement": "medication", "MedicationRequest": "medication",
@@ -216,7 +216,3 @@ class Report:
             "tokens_per_second": round(self.tokens / self.seconds, 1) if self.seconds and self.tokens else None,
         }
 
-
-def iter_pairs(golds: Iterable[GoldNote], bundles_dir: Path) -> Iterable[tuple[GoldNote, Path]]:
-    for g in golds:
-        yield g, bundles_dir / f"{g.name}.json"
