@@ -5,7 +5,8 @@
 For every group root of every task grammar: decode greedily under the grammar with softtiger's
 check-then-mask loop (T tokens, until the JSON closes), then decode exactly T tokens from the same
 prompt with an identical loop that applies no grammar, and print tokens/s of both and their ratio.
-The prompt prefix is cached before timing, so both sides time decoding only. A reference line gives
+The prompt is cached before timing; both sides time the same prompt step (tokenize, reuse the cached
+prefix, evaluate its last token) and then decoding. A reference line gives
 llama-cpp-python's own grammar path (full mask on every token) for the same grammar and token count.
 """
 
@@ -18,18 +19,20 @@ import numpy as np
 from _common import note_files
 
 
-def free_decode(engine, tokens: list[int], n: int) -> float:
-    """The same loop as Engine.generate without any grammar work: argmax, detokenize, eval."""
-    engine._eval_prompt(tokens)
+def free_decode(engine, segments, n: int) -> float:
+    """The same loop as Engine.generate without any grammar work: the same prompt step (tokenize, reuse
+    the cached prefix, evaluate the last prompt token), then argmax, detokenize, eval."""
     llm = engine.llm
     started = time.perf_counter()
+    engine._eval_prompt(engine.tokenize_segments(segments))
     prev: list[int] = []
-    for _ in range(n):
+    for i in range(n):
         logits = engine._logits()
         token = int(np.argmax(logits))
         llm.detokenize([token], prev_tokens=prev[-4:] or None)
         prev.append(token)
-        llm.eval([token])
+        if i < n - 1:  # like generate: the token that completes the answer is not evaluated
+            llm.eval([token])
     return time.perf_counter() - started
 
 
@@ -77,7 +80,6 @@ def main() -> None:
         for group in task.groups:
             gschema = {"properties": {group.name: files.schema["properties"][group.name]}}
             segments = engine.segments(SYSTEM_PROMPT, group_prompt(group, gschema, note))
-            tokens = engine.tokenize_segments(segments)
             root = group_root(group.name)
             bound = output_bound(group, gschema)
             c_time = f_time = 0.0
@@ -86,7 +88,7 @@ def main() -> None:
                 elapsed, gen = constrained_decode(engine, segments, files.gbnf_text, root, bound)
                 n = gen.generated_tokens
                 c_time += elapsed
-                f_time += free_decode(engine, tokens, n)
+                f_time += free_decode(engine, segments, n)
                 n_total += n
                 masks += gen.full_masks
             ratio = (n_total / c_time) / (n_total / f_time)

@@ -22,7 +22,7 @@ def choose(engine, sampler, logits) -> int:
     top = int(np.argmax(logits))
     if engine._allowed(sampler, top, float(logits[top])):
         return top
-    token = engine._best_of_top(sampler, logits)
+    token = engine._best_of_top(sampler, logits, float(logits[top]))
     return token if token >= 0 else engine._masked_argmax(sampler, logits)
 
 

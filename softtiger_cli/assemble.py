@@ -93,6 +93,7 @@ def _span_extensions(item: Item, source_url: str) -> list[dict[str, Any]]:
             {"url": "offset", "valueInteger": s.start},
             {"url": "length", "valueInteger": s.length()},
             {"url": "match", "valueCode": s.method},
+            {"url": "origin", "valueCode": item.origin},
         ]}
         for s in sorted(item.spans, key=lambda s: (s.start, s.end))
     ]

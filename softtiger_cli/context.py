@@ -82,12 +82,15 @@ _COMPILED = {name: [(c, d, _cue_pattern(c)) for c, d in cues] for name, cues in
 _TERM = re.compile(r"(?<![a-z])(" + "|".join(re.escape(t) for t in TERMINATION) + r")(?![a-z])|[;:]", re.I)
 
 
-def _in_scope(sentence: str, item_start: int, item_end: int, kind: str) -> str | None:
+def _in_scope(sentence: str, item_start: int, item_end: int, kind: str,
+              names: tuple[tuple[int, int], ...] = ()) -> str | None:
     """The cue of `kind` whose scope covers the item's span (offsets within the sentence), if any."""
     for cue, direction, pattern in _COMPILED[kind]:
         for m in pattern.finditer(sentence):
             if m.start() < item_end and m.end() > item_start:
                 continue  # the cue is part of the item's own words
+            if any(m.start() < hi and m.end() > lo for lo, hi in names):
+                continue  # ... or of another item's name ("not in labor force" in a list)
             if direction in ("fwd", "both") and m.end() <= item_start:
                 between = sentence[m.end():item_start]
                 if not _TERM.search(between) and len(between.split()) <= 8:
@@ -99,8 +102,12 @@ def _in_scope(sentence: str, item_start: int, item_end: int, kind: str) -> str |
     return None
 
 
-def assert_span(note: str, start: int, end: int, secs: list[Section]) -> tuple[Assertion, dict[str, str]]:
-    """The assertion for the item at note[start:end], and the cues that decided it (for the summary)."""
+def assert_span(note: str, start: int, end: int, secs: list[Section],
+                names: list[tuple[int, int]] | tuple[tuple[int, int], ...] = ()) -> tuple[Assertion, dict[str, str]]:
+    """The assertion for the item at note[start:end], and the cues that decided it (for the summary).
+
+    names: spans of item names the list reader found; words inside them are never cues.
+    """
     sec = section_at(secs, start)
     sent_start, sent_end = start, end
     if sec is not None:
@@ -110,13 +117,14 @@ def assert_span(note: str, start: int, end: int, secs: list[Section]) -> tuple[A
                 break
     sentence = note[sent_start:sent_end]
     a, b = start - sent_start, end - sent_start
+    local = tuple((lo - sent_start, hi - sent_start) for lo, hi in names if lo < sent_end and hi > sent_start)
     cues: dict[str, str] = {}
     certainty, subject, relationship, time = "affirmed", "patient", "", "current"
-    if (cue := _in_scope(sentence, a, b, "neg")) is not None:
+    if (cue := _in_scope(sentence, a, b, "neg", local)) is not None:
         certainty, cues["certainty"] = "negated", cue
-    elif (cue := _in_scope(sentence, a, b, "pos")) is not None:
+    elif (cue := _in_scope(sentence, a, b, "pos", local)) is not None:
         certainty, cues["certainty"] = "possible", cue
-    fam = _in_scope(sentence, a, b, "fam")
+    fam = _in_scope(sentence, a, b, "fam", local)
     if fam is not None or (sec is not None and sec.kind in FAMILY_KINDS):
         subject = "family"
         cues["subject"] = fam or f"section {sec.heading if sec else ''}"
@@ -125,10 +133,10 @@ def assert_span(note: str, start: int, end: int, secs: list[Section]) -> tuple[A
             found = re.search(r"\b(" + "|".join(RELATION_CODES) + r")\b", sentence, re.I)
             word = found.group(1).lower() if found else ""
         relationship = RELATION_CODES.get(word, ("", ""))[1]
-    if (cue := _in_scope(sentence, a, b, "hist")) is not None or (sec is not None and sec.kind in HISTORY_KINDS):
+    if (cue := _in_scope(sentence, a, b, "hist", local)) is not None or (sec is not None and sec.kind in HISTORY_KINDS):
         time = "history"
         cues["time"] = cue or "past-history section"
-    if (cue := _in_scope(sentence, a, b, "plan")) is not None or (sec is not None and sec.kind in PLAN_KINDS and certainty != "negated"):
+    if (cue := _in_scope(sentence, a, b, "plan", local)) is not None or (sec is not None and sec.kind in PLAN_KINDS and certainty != "negated"):
         if time != "history":
             time = "planned"
             cues["time"] = cue or "plan section"

@@ -16,6 +16,7 @@ from .errors import GenerationError
 from .gbnf import group_root
 from .grounding import Grounder, Span
 from .jsonwatch import JsonWatch
+from .lists import LIST_GROUPS, implied_status, read_lists
 from .notes import Note
 from .abbreviations import abbreviations_for, glossary
 from .chunking import Chunk, chunk_note
@@ -48,6 +49,7 @@ class Item:
     grounding: str = "ungrounded"  # exact | normalized | fuzzy | abbreviation | ungrounded
     assertion: Assertion | None = None  # decided by rules on the note when the item is grounded
     onset: str | None = None  # a resolved FHIR date for the item's onset or occurrence
+    origin: str = "model"  # model | list (read from a written-out list) | both
 
     @property
     def key(self) -> str:
@@ -74,6 +76,9 @@ class Extraction:
     negated_dropped: int = 0
     overrides: dict[str, int] = field(default_factory=dict)
     debug: list[dict[str, Any]] = field(default_factory=list)
+    list_items: int = 0  # items read from written-out lists (before merging)
+    covered_questions: int = 0  # questions not asked: lists covered everything the group could read
+    list_names: list[tuple[int, int]] = field(default_factory=list)  # spans of list items' names
 
 
 def _describe(doc: dict[str, Any]) -> str:
@@ -137,6 +142,10 @@ STEERING: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+# Closed-vocabulary groups: in a note whose lists were read, their question needs a cue word in what is left.
+CUE_REQUIRED = frozenset({"medications", "allergies", "procedures", "immunizations"})
+
+
 def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | None:
     """The text a group's question should read in this chunk, or None to skip the question.
 
@@ -162,6 +171,16 @@ def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | Non
     if re.search(cues, note[chunk.start : chunk.end], re.I):
         return whole
     return None
+
+
+def mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans blanked to spaces: offsets stay those of the note."""
+    chars = list(text)
+    for lo, hi in spans:
+        for i in range(max(0, lo), min(len(chars), hi)):
+            if not chars[i].isspace():
+                chars[i] = " "
+    return "".join(chars)
 
 
 def _halves(text: str) -> list[str]:
@@ -349,8 +368,13 @@ def extract(
     keep_debug: bool = False,
     on_progress: Callable[[str], None] | None = None,
     note_date: str | None = None,
+    use_lists: bool = True,
 ) -> Extraction:
-    """Run every group of the task over every chunk of the note; ground, merge and return the items."""
+    """Run every group of the task over every chunk of the note; ground, merge and return the items.
+
+    With use_lists, written-out lists are read by rule first (lists.py) and the model reads what they
+    leave: a question whose text is all covered by lists of its group, bar cue-less prose, is not asked.
+    """
     grounder = Grounder(note.text)
     group_schemas = {g.name: {"properties": {g.name: schema["properties"][g.name]}} for g in task.groups}
     bounds = {g.name: output_bound(g, group_schemas[g.name]) for g in task.groups}
@@ -373,11 +397,43 @@ def extract(
         note_date = found.isoformat() if found else None
     result.note_date = note_date
     patient_votes: dict[str, str] = {}
+    regions: list[tuple[int, int, str]] = []
+    if use_lists:
+        found_items, regions = read_lists(note.text, secs)
+        for li in found_items:
+            if li.group not in result.groups:
+                continue
+            props = schema["properties"][li.group]["items"]["properties"]
+            values: dict[str, Any] = {next(iter(props)): li.text}
+            reaction = re.match(r"(.*\S)\s*\(([^()]+)\)$", li.text) if li.group == "allergies" else None
+            if reaction and "reaction" in props:  # "Penicillin (hives)": the substance, and its reaction
+                values = {next(iter(props)): reaction.group(1), "reaction": reaction.group(2)}
+            if "enum" in props.get("status", {}):
+                values["status"] = implied_status(li.group, props["status"]["enum"]) or ""
+            result.groups[li.group].append(Item(group=li.group, values=values,
+                                                spans=[Span(li.start, li.end, "exact")], grounding="exact",
+                                                origin="list"))
+            result.list_items += 1
+        result.list_names = [(li.start, li.end) for li in found_items]
     for ci, chunk in enumerate(chunks):
         for group in task.groups:
             if group.resource == "Patient" and ci > 0:
                 continue
-            context = steer(group.name, note.text, chunk, secs)
+            # a list's items are of its kind: no question of a list group reads another group's list either
+            covered = [(lo, hi) for lo, hi, g in regions
+                       if group.name in LIST_GROUPS and lo < chunk.end and hi > chunk.start]
+            context = steer(group.name, mask(note.text, covered) if covered else note.text, chunk, secs)
+            own = any(g == group.name and lo < chunk.end and hi > chunk.start for lo, hi, g in regions)
+            if context is not None and covered:
+                context = re.sub(r"\n\s*\n\s*", "\n\n", re.sub(r"[ \t]{2,}", " ", context)).strip()
+                rule = STEERING.get(group.name)
+                probe = context
+                for s in secs:  # a heading ("Medications") is no cue that prose below it holds more
+                    probe = probe.replace(s.heading, " ") if s.heading else probe
+                needs_cue = own or group.name in CUE_REQUIRED
+                if sum(ch.isalpha() for ch in probe) < 3 or needs_cue and (rule is None or not re.search(rule[1], probe, re.I)):
+                    result.covered_questions += 1
+                    continue
             if context is None:
                 result.skipped_questions += 1
                 continue
@@ -473,7 +529,7 @@ def apply_rules(item: Item, result: "Extraction", secs: list[Section]) -> bool:
         return True
     note = result.note.text
     main = item.spans[0]
-    assertion, cues = assert_span(note, main.start, main.end, secs)
+    assertion, cues = assert_span(note, main.start, main.end, secs, result.list_names)
     if item.group == "problems":
         claimed = Assertion(
             certainty=_MODEL_CERTAINTY.get(str(item.values.get("verificationStatus", "")), "affirmed"),
@@ -536,4 +592,6 @@ def merge_items(items: list[Item], single: bool = False) -> list[Item]:
             _add_span(existing, span)
         if existing.grounding == "ungrounded" and item.grounding != "ungrounded":
             existing.grounding = item.grounding
+        if existing.origin != item.origin:
+            existing.origin = "both"
     return list(merged.values())

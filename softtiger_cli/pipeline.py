@@ -48,10 +48,12 @@ class StructureOptions:
     timestamp: str | None = None
     keep_debug: bool = False
     note_date: str | None = None  # ISO date the note was written; found in the note when not given
+    use_lists: bool = True  # read written-out lists by rule before asking the model (lists.py)
 
     def key(self) -> str:
         """Options that change the bundle's content, folded into its ids."""
-        return f"{'+'.join(self.tasks)}|{self.fhir_version}|{self.max_tokens}|{self.ungrounded}"
+        lists = "" if self.use_lists else "|no-lists"
+        return f"{'+'.join(self.tasks)}|{self.fhir_version}|{self.max_tokens}|{self.ungrounded}{lists}"
 
 
 @dataclass
@@ -80,7 +82,7 @@ def structure_note(
         extractions.append(extract(
             engine, note, TASKS[task], options.fhir_version, grammar.schema, grammar.gbnf_text,
             max_tokens=options.max_tokens, ungrounded=options.ungrounded, keep_debug=options.keep_debug,
-            on_progress=on_progress, note_date=options.note_date,
+            on_progress=on_progress, note_date=options.note_date, use_lists=options.use_lists,
         ))
     stamp = options.timestamp or now_instant()
     bundle = assemble(extractions, AssemblyOptions(timestamp=stamp, options_key=options.key()), schemas)

@@ -1,7 +1,7 @@
 """Sections and sentences of a clinical note, with character offsets into the note's text.
 
 Headings are recognised by shape (a short line in capitals, a line ending with a colon, a Markdown
-`#` heading, or `Heading:` followed by text on the same line) and mapped to a canonical kind through a
+`#` heading, `Heading:` followed by text on the same line, or a known heading name alone on its line) and mapped to a canonical kind through a
 table of common clinical headings, so a medications section is known as one whatever it is called.
 """
 
@@ -38,6 +38,7 @@ _HEADING_LINE = re.compile(
     r"(?P<colon>[A-Za-z][A-Za-z /&()'-]{1,50}):)[ \t]*$",
     re.M,
 )
+_PLAIN_HEADING = re.compile(r"^[ \t]*(?P<name>[A-Za-z][A-Za-z /&'-]{1,40}?)[ \t]*$", re.M)
 _INLINE_HEADING = re.compile(r"^[ \t]*(?P<name>[A-Za-z][A-Za-z /&'-]{1,40}):[ \t]+(?=\S)", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[ \t]+(?=[A-Z0-9(\"'])|\n(?=[ \t]*\S)")
 
@@ -77,6 +78,10 @@ def _headings(text: str) -> list[tuple[int, int, str]]:
         if m.group("colon") and heading_kind(name) == "other" and len(name.split()) > 4:
             continue
         found[m.start()] = (m.start(), m.end(), name)
+    for m in _PLAIN_HEADING.finditer(text):  # "Medications" alone on its line: a known heading name
+        name = m.group("name").strip()
+        if m.start() not in found and len(name.split()) <= 5 and heading_kind(name) != "other":
+            found[m.start()] = (m.start(), m.end(), name)
     for m in _INLINE_HEADING.finditer(text):
         name = m.group("name").strip()
         if heading_kind(name) != "other" and m.start() not in found:

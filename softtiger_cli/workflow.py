@@ -93,7 +93,8 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
                   tasks: tuple[str, ...],
                   seed: int, max_tokens: int | None, fhir_version: str, ungrounded: str, timestamp: str | None,
                   debug_dir: Path | None, offline: bool, threads: int | None, say: Callable[[str], None],
-                  interactive: bool, backend: BackendChoice = LOCAL, note_date: str | None = None) -> Any:
+                  interactive: bool, backend: BackendChoice = LOCAL, note_date: str | None = None,
+                  use_lists: bool = True) -> Any:
     """Read, check the output path, load the model, structure, validate, then write once."""
     from .errors import SofttigerError
     from .pipeline import StructureOptions, structure_note
@@ -112,7 +113,8 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
     if backend == LOCAL:
         go_offline()  # the model is on disk and loaded: nothing below may use the network
     options = StructureOptions(tasks=tasks, fhir_version=fhir_version, max_tokens=max_tokens, ungrounded=ungrounded,
-                               timestamp=timestamp, keep_debug=debug_dir is not None, note_date=note_date)
+                               timestamp=timestamp, keep_debug=debug_dir is not None, note_date=note_date,
+                               use_lists=use_lists)
     debug_name = Path(note.source).stem if note.source != "<stdin>" else "stdin"
     result = None
     try:
@@ -138,6 +140,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
     say(
         f"done in {time.perf_counter() - started:.1f}s: {n_res} resources, {len(exs[0].chunks)} chunk(s), "
         f"{stats.generated_tokens} tokens generated, prompt tokens evaluated {stats.evaluated_prompt_tokens}"
-        f"/{stats.prompt_tokens}, ungrounded items dropped {dropped}" + (f" (kept {kept})" if kept else "")
+        f"/{stats.prompt_tokens}, items read from lists {sum(e.list_items for e in exs)}, "
+        f"ungrounded items dropped {dropped}" + (f" (kept {kept})" if kept else "")
     )
     return result

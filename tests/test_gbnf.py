@@ -98,3 +98,26 @@ def test_r5_schema_follows_r5_names() -> None:
     assert "medication" in r5["medications"]["items"]["properties"]
     assert "performedString" in r4b["procedures"]["items"]["properties"]
     assert "occurrenceString" in r5["procedures"]["items"]["properties"]
+
+
+@pytest.mark.parametrize("prefix", ["", '{"problems":[{"code":"', '{"problems":[{"code":"asthma","clinicalStatus":"'])
+def test_near_best_check_picks_exactly_what_the_full_mask_picks(engine, prefix: str) -> None:
+    """The decoding shortcut (grammar applied to the near-best tokens only) never picks another token than
+    the full-vocabulary mask; when no near-best token is allowed it says so (-1) and the loop masks fully."""
+    import numpy as np
+
+    files = load("R4B", "ips")
+    sampler = engine.grammar(files.gbnf_text, group_root("problems"))
+    sampler.reset()
+    for token in engine._tokenize(prefix, add_bos=False, special=False):
+        engine._lib.llama_sampler_accept(sampler.ptr, token)
+    rng = np.random.default_rng(7)
+    found = 0
+    for _ in range(100):
+        logits = rng.normal(0, 3, engine.n_vocab).astype(np.float32)
+        quick = engine._best_of_top(sampler, logits, float(logits.max()))
+        full = engine._masked_argmax(sampler, logits.copy())
+        assert quick in (-1, full)
+        found += quick == full
+    if prefix.endswith('"code":"'):
+        assert found == 100  # free text: a near-best token is always allowed

@@ -22,6 +22,7 @@ def eval_command(
     task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Tasks to run (default: ips)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N notes."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    lists: bool = typer.Option(True, "--lists/--no-lists", help="Let the list reader read written-out lists (--no-lists: the model alone)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
@@ -42,7 +43,7 @@ def eval_command(
 
         engine = open_engine(model, device="auto", n_ctx=None, seed=0, threads=threads, offline=False,
                              say=(lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr)))
-    options = StructureOptions(tasks=parse_tasks(task or ["ips"]), timestamp="2000-01-01T00:00:00Z")
+    options = StructureOptions(tasks=parse_tasks(task or ["ips"]), timestamp="2000-01-01T00:00:00Z", use_lists=lists)
     started = time.perf_counter()
     with _note_progress(enabled=not quiet) as progress:
         for i, gold in enumerate(golds):
@@ -61,7 +62,8 @@ def eval_command(
             except SofttigerError as exc:
                 report.failed.append({"note": gold.name, "reason": exc.one_line()})
             progress(i + 1, len(golds), gold.name)
-    report.seconds = time.perf_counter() - started
+    # speed describes a model run; scoring existing bundles has none
+    report.seconds = time.perf_counter() - started if bundles is None else 0.0
     if engine is not None:
         report.tokens = engine.stats.generated_tokens
     data = report.as_dict()
@@ -100,10 +102,12 @@ def _note_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None]]:
 
 def _print(data: dict) -> None:
     o = data["overall"]
-    lines = [
-        f"notes {data['notes']}  valid {data['validity_rate']:.0%}  failed {data['unparsable_or_failed']}",
-        f"overall  P {o['precision']:.3f}  R {o['recall']:.3f}  F1 {o['f1']:.3f}  (tp {o['tp']}, fp {o['fp']}, fn {o['fn']})",
-    ]
+    lines = [f"notes {data['notes']}  valid {data['validity_rate']:.0%}  failed {data['unparsable_or_failed']}"]
+    if data["scored_notes"]:
+        lines.append(f"overall  P {o['precision']:.3f}  R {o['recall']:.3f}  F1 {o['f1']:.3f}  "
+                     f"(tp {o['tp']}, fp {o['fp']}, fn {o['fn']})")
+    else:
+        lines.append("no concept labels to score (precision and recall need a gold item list)")
     for kind, s in data["per_kind"].items():
         lines.append(f"  {kind:<13} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  (tp {s['tp']}, fp {s['fp']}, fn {s['fn']})")
     lines.append(f"grounding rate {data['grounding_rate']:.0%}")

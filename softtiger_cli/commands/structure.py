@@ -43,6 +43,7 @@ def structure(
     task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="ips | impression | encounter | all (repeatable or comma list; default all)."),
     fhir_version: str = typer.Option("R4B", "--fhir-version", help="FHIR version of the output: R4B (default) or R5."),
     ungrounded: str = typer.Option("drop", "--ungrounded", help="drop | keep items not found in the note."),
+    lists: bool = typer.Option(True, "--lists/--no-lists", help="Read written-out lists (bullets, 'history of A, B') by rule; --no-lists leaves all reading to the model."),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="Pin Bundle.timestamp (FHIR instant) for reproducible output."),
     note_date: Optional[str] = typer.Option(None, "--note-date", help="The date the note was written (YYYY-MM-DD), for relative dates; default: found in the note."),
     debug_dir: Optional[Path] = typer.Option(None, "--debug-dir", help="Keep prompts and raw model output here (contains note text)."),
@@ -93,7 +94,7 @@ def structure(
     )
     common = dict(model=model, device=device, n_ctx=n_ctx, seed=seed, max_tokens=max_tokens, tasks=tasks,
                   fhir_version=version, ungrounded=ungrounded, timestamp=timestamp, debug_dir=debug_dir,
-                  offline=offline, threads=threads, note_date=note_date)
+                  offline=offline, threads=threads, note_date=note_date, use_lists=lists)
     if single:
         _single(note_args[0], None if out is None else Path(out), report, chosen, say, quiet, common)
         return
@@ -159,7 +160,7 @@ def _batch(note_args: list[str], from_list: str | None, glob: str, out: str | No
     options = StructureOptions(tasks=common["tasks"], fhir_version=common["fhir_version"],
                                max_tokens=common["max_tokens"], ungrounded=common["ungrounded"],
                                timestamp=common["timestamp"], keep_debug=common["debug_dir"] is not None,
-                               note_date=common["note_date"])
+                               note_date=common["note_date"], use_lists=common["use_lists"])
     label = resolve_model(common["model"]).label
     key = "|".join([options.key(), f"note_date={common['note_date'] or ''}", f"model={label}", f"backend={backend.name}", f"n_ctx={common['n_ctx']}",
                     f"timestamp={common['timestamp'] or ''}"])

@@ -1,0 +1,128 @@
+"""The list reader: items, their groups and exact spans, on notes written for these tests (not dev notes),
+and its place in extraction: negation cues inside another item's name, covered questions, real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import dev_notes
+from softtiger_cli.context import assert_span
+from softtiger_cli.lists import implied_status, read_lists
+from softtiger_cli.segment import sections
+
+
+def _read(note: str) -> list[tuple[str, str]]:
+    items, _ = read_lists(note, sections(note))
+    for item in items:
+        assert note[item.start:item.end] == item.text
+    return [(i.group, i.text) for i in items]
+
+
+def test_history_list_with_semantic_tags_and_a_name_that_starts_with_not() -> None:
+    note = ("HISTORY:\nMr. Doe has a history of asthma (disorder), not in labor force (finding), migraine, "
+            "and gout.\n")
+    assert _read(note) == [("problems", "asthma"), ("problems", "not in labor force"), ("problems", "migraine"),
+                           ("problems", "gout")]
+
+
+def test_medication_section_one_line_with_semicolons_and_one_per_line() -> None:
+    semis = "Medications:\naspirin 81 mg daily; metoprolol 25 mg twice a day; insulin glargine 10 units\n"
+    assert [t for _, t in _read(semis)] == ["aspirin 81 mg daily", "metoprolol 25 mg twice a day",
+                                             "insulin glargine 10 units"]
+    lines = "CURRENT MEDICATIONS\n1. Warfarin 5 mg\n2. Furosemide 40 mg, in the morning\n"
+    assert _read(lines) == [("medications", "Warfarin 5 mg"), ("medications", "Furosemide 40 mg, in the morning")]
+
+
+def test_bullets_after_a_lead_line_take_the_leads_group() -> None:
+    note = ("Plan\nThe following procedures were performed:\n- colonoscopy\n* removal of polyp (procedure)\n\n"
+            "She was started on:\n- omeprazole 20 mg\n")
+    assert _read(note) == [("procedures", "colonoscopy"), ("procedures", "removal of polyp"),
+                           ("medications", "omeprazole 20 mg")]
+    assert implied_status("procedures", ["preparation", "completed"]) == "completed"
+    assert implied_status("medications", ["recorded", "draft"]) == "recorded"  # R5 names it differently
+
+
+def test_substances_presented_with_are_allergies_and_untagged_neighbours_follow() -> None:
+    note = "Assessment:\nPatient presents with peanut (substance), cat dander (substance), penicillin.\n"
+    assert _read(note) == [("allergies", "peanut"), ("allergies", "cat dander"), ("allergies", "penicillin")]
+
+
+def test_vaccine_names_keep_their_commas_and_none_statements_are_not_items() -> None:
+    note = ("Immunizations given today: hepatitis b, adult, 20 mcg dose.\n\nALLERGIES\nNo known drug allergies.\n")
+    items, regions = read_lists(note, sections(note))
+    assert [(i.group, i.text) for i in items] == [("immunizations", "hepatitis b, adult, 20 mcg dose")]
+    assert any(g == "allergies" for _, _, g in regions)  # settled: the model is not asked for allergies
+
+
+def test_chief_complaint_is_a_problem_unless_it_is_a_reason_for_the_visit() -> None:
+    assert _read("CHIEF COMPLAINT\nLeft knee pain.\n\nHPI\nPain for 2 days.\n") == [("problems", "Left knee pain")]
+    assert _read("CC: Annual exam.\n") == []
+    assert _read("Chief complaint:\nFollow up visit for diabetes.\n") == []
+
+
+def test_history_sentences_lose_their_dates_and_operations_are_procedures() -> None:
+    note = "PAST MEDICAL HISTORY\nAsthma since 2009. Gout. Cholecystectomy in 2012.\n"
+    assert _read(note) == [("problems", "Asthma"), ("problems", "Gout"), ("procedures", "Cholecystectomy")]
+
+
+def test_status_post_names_one_item_not_the_rest_of_the_sentence() -> None:
+    assert _read("Pt s/p knee replacement 2019, c/o fatigue x2d.\n") == [("procedures", "knee replacement")]
+
+
+def test_prose_lists_stop_at_a_new_clause_and_drop_determiners() -> None:
+    note = "She has a history of diabetes, which is well controlled, and hypertension.\n"
+    assert _read(note) == [("problems", "diabetes")]
+    note = "He has a history of the gout and takes colchicine when it flares.\n"
+    assert _read(note) == [("problems", "gout")]
+
+
+def test_a_negation_word_inside_another_items_name_is_no_cue() -> None:
+    note = "Patient has a history of not in labor force (finding), asthma (disorder).\n"
+    items, _ = read_lists(note, sections(note))
+    names = [(i.start, i.end) for i in items]
+    asthma = next(i for i in items if i.text == "asthma")
+    plain, _ = assert_span(note, asthma.start, asthma.end, sections(note))
+    aware, _ = assert_span(note, asthma.start, asthma.end, sections(note), names)
+    assert plain.certainty == "negated"  # what a window-based ConText reading alone concludes
+    assert aware.certainty == "affirmed"
+    negated = "Patient denies a history of asthma.\n"
+    items, _ = read_lists(negated, sections(negated))
+    assertion, _ = assert_span(negated, items[0].start, items[0].end, sections(negated),
+                               [(i.start, i.end) for i in items])
+    assert assertion.certainty == "negated"
+
+
+@pytest.mark.parametrize("kind", ["synthea", "aci-bench"])
+def test_every_item_span_indexes_the_dev_note(kind: str) -> None:
+    paths = dev_notes(kind)
+    if not paths:
+        pytest.skip("../shared/data/eval-dev is not here")
+    for path in paths:
+        note = path.read_text(encoding="utf-8")
+        items, regions = read_lists(note, sections(note))
+        for item in items:
+            assert note[item.start:item.end] == item.text
+        for lo, hi, _ in regions:
+            assert 0 <= lo < hi <= len(note)
+
+
+def test_tiny_model_reads_list_note_and_marks_item_origins(engine) -> None:
+    """Real model end to end: list items are kept with origin 'list'; lists of a group settle its question."""
+    from softtiger_cli.grammars import load
+    from softtiger_cli.extract import extract
+    from softtiger_cli.notes import Note
+    from softtiger_cli.schema import TASKS
+
+    text = ("Chief Complaint\nCough.\n\nHistory\nShe has a history of asthma (disorder), eczema (disorder).\n\n"
+            "Medications\nalbuterol 90 mcg inhaler; fluticasone 110 mcg inhaler\n\nAllergies\nPenicillin (hives)\n")
+    grammar = load("R4B", "ips")
+    ex = extract(engine, Note(text=text, source="t", sha256=""), TASKS["ips"], "R4B", grammar.schema, grammar.gbnf_text)
+    meds = {i.values["medicationCodeableConcept"]: i for i in ex.groups["medications"]}
+    assert {"albuterol 90 mcg inhaler", "fluticasone 110 mcg inhaler"} <= set(meds)
+    assert all(i.origin in ("list", "both") and i.values["status"] == "active" for i in meds.values())
+    assert {"asthma", "eczema"} <= {i.values["code"] for i in ex.groups["problems"]}
+    allergy = next(i for i in ex.groups["allergies"] if i.origin in ("list", "both"))
+    assert (allergy.values["code"], allergy.values["reaction"]) == ("Penicillin", "hives")
+    assert ex.covered_questions >= 2  # medications and allergies were settled by their lists
+    asked = {g.group for g in ex.generations} if hasattr(ex.generations[0], "group") else None
+    assert asked is None or "medications" not in asked
