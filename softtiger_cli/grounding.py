@@ -70,16 +70,23 @@ class Grounder:
         for k in range(lo, hi - n + 1):
             if self._word_list[k : k + n] == target:
                 return Span(self.words[k][1], self.words[k + n - 1][2], "normalized")
-        # fuzzy: the best window of the same word count, by character similarity
+        # fuzzy: the best window of about the same word count, by character similarity. The target is
+        # analysed once (SequenceMatcher's second sequence) and windows whose cheap upper bounds cannot
+        # reach the best ratio so far (or min_ratio) are skipped: same answer, a fraction of the work.
         joined = " ".join(target)
+        matcher = SequenceMatcher(None, "", joined)
         best, best_k, best_len = 0.0, -1, n
         first_chars = {t[:3] for t in target}
-        for size in {max(1, n - 1), n, n + 1}:
+        for size in sorted({max(1, n - 1), n, n + 1}):
             for k in range(lo, hi - size + 1):
                 window = self._word_list[k : k + size]
                 if not first_chars.intersection(w[:3] for w in window):
                     continue
-                ratio = SequenceMatcher(None, joined, " ".join(window)).ratio()
+                matcher.set_seq1(" ".join(window))
+                bar = max(best, min_ratio)
+                if matcher.real_quick_ratio() < bar or matcher.quick_ratio() < bar:
+                    continue
+                ratio = matcher.ratio()
                 if ratio > best:
                     best, best_k, best_len = ratio, k, size
         if best >= min_ratio and best_k >= 0:
