@@ -70,11 +70,11 @@ class Grounder:
         for k in range(lo, hi - n + 1):
             if self._word_list[k : k + n] == target:
                 return Span(self.words[k][1], self.words[k + n - 1][2], "normalized")
-        # fuzzy: the best window of about the same word count, by character similarity. The target is
-        # analysed once (SequenceMatcher's second sequence) and windows whose cheap upper bounds cannot
-        # reach the best ratio so far (or min_ratio) are skipped: same answer, a fraction of the work.
+        # fuzzy: the best window of about the same word count, by character similarity. Windows whose
+        # cheap upper bounds (real_quick_ratio, quick_ratio) cannot reach the best ratio so far (or
+        # min_ratio) are skipped: the same answer for a fraction of the work.
         joined = " ".join(target)
-        matcher = SequenceMatcher(None, "", joined)
+        matcher = SequenceMatcher(None, joined, "")
         best, best_k, best_len = 0.0, -1, n
         first_chars = {t[:3] for t in target}
         for size in sorted({max(1, n - 1), n, n + 1}):
@@ -82,7 +82,7 @@ class Grounder:
                 window = self._word_list[k : k + size]
                 if not first_chars.intersection(w[:3] for w in window):
                     continue
-                matcher.set_seq1(" ".join(window))
+                matcher.set_seq2(" ".join(window))
                 bar = max(best, min_ratio)
                 if matcher.real_quick_ratio() < bar or matcher.quick_ratio() < bar:
                     continue
