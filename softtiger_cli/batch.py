@@ -490,11 +490,9 @@ def run_batch(spec: BatchSpec) -> BatchResult:
     store, ndjson_file, split_dir = check_targets(spec)
     if store is not None:
         store.clean_stale_temps()
-    progress = _Progress(spec.progress, 0)
     result = BatchResult(total=len(spec.sources))
     status: list[str] = ["todo"] * len(spec.sources)  # todo | done | skipped | failed
     out_names: dict[str, int] = {}
-    hashes: dict[int, str] = {}
     todo: list[int] = []
 
     def fail(i: int, code: int, reason: str, counted: bool = True) -> None:
@@ -520,7 +518,6 @@ def run_batch(spec: BatchSpec) -> BatchResult:
         if store is not None and src.path is not None and _same(store.path(src.out_rel), src.path):
             early.append((i, int(ExitCode.OUTPUT), f"output {src.out_rel} would overwrite the input"))
             continue
-        hashes[i] = note.sha256
         if store is not None and not spec.force and store.current(src.out_rel, note.sha256, spec.key):
             status[i] = "skipped"
             result.skipped += 1
@@ -542,7 +539,7 @@ def run_batch(spec: BatchSpec) -> BatchResult:
             emitter.flush()
         if todo:
             engine = spec.open_engine()
-            _process(spec, engine, todo, hashes, store, status, result, progress, interrupts, emitter, fail)
+            _process(spec, engine, todo, store, status, result, progress, interrupts, emitter, fail)
         if emitter is not None:
             emitter.flush()
     except KeyboardInterrupt:
@@ -576,7 +573,7 @@ def run_batch(spec: BatchSpec) -> BatchResult:
     return result
 
 
-def _process(spec: BatchSpec, engine: Any, todo: list[int], hashes: dict[int, str], store: Store | None,
+def _process(spec: BatchSpec, engine: Any, todo: list[int], store: Store | None,
              status: list[str], result: BatchResult, progress: _Progress, interrupts: _Interrupts,
              emitter: "_StdoutEmitter | None", fail: Callable[..., None]) -> None:
     from .backends import ConstraintIgnored, ServerUnavailable
@@ -594,7 +591,7 @@ def _process(spec: BatchSpec, engine: Any, todo: list[int], hashes: dict[int, st
         except ServerUnavailable as exc:
             return "fatal", i, exc
         except SofttigerError as exc:
-            debug = getattr(engine, "last_debug", None) if spec.debug_dir is not None else None
+            debug = getattr(exc, "debug", None) if spec.debug_dir is not None else None  # set by structure_note
             return "failed", i, (exc, debug)
         except Exception as exc:  # noqa: BLE001 - one note's bug must not stop the batch
             if os.environ.get("SOFTTIGER_DEBUG"):

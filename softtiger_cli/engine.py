@@ -249,7 +249,7 @@ class Engine:
         self._one = np.zeros(1, dtype=_TOKEN_DATA)
         # one llama_token_data_array view per buffer, built once: the hot loop only refills the buffers
         self._views = {id(buf): self._array_view(buf) for buf in (self._cand, self._one)}
-        self._logits_view = self._logits_array()
+        self._logits_view: tuple[int, np.ndarray] | None = None  # (buffer address, view), set on first use
         self.stats = EngineStats()
         self._token_cache: dict[str, int | None] = {}
 
@@ -324,12 +324,6 @@ class Engine:
         llm.n_tokens = common
         llm.eval(tokens[common:])
         return common
-
-    def _logits_array(self) -> tuple[int, np.ndarray] | None:
-        ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
-        if not ptr:
-            return None
-        return ctypes.addressof(ptr.contents), np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
 
     def _logits(self) -> np.ndarray:
         """The last position's logits, viewed in place (no copy); the view is rebuilt only if llama.cpp

@@ -173,6 +173,18 @@ def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | Non
     return None
 
 
+def _settled_by_lists(group: str, context: str, secs: list[Section], own: bool) -> bool:
+    """After list text is blanked out: nothing left to read, or (for a closed-vocabulary group, or one
+    whose own lists were read) none of the group's cue words left."""
+    probe = context
+    for s in secs:  # a heading ("Medications") is no cue that prose below it holds more
+        probe = probe.replace(s.heading, " ") if s.heading else probe
+    if sum(ch.isalpha() for ch in probe) < 3:
+        return True
+    rule = STEERING.get(group)
+    return (own or group in CUE_REQUIRED) and (rule is None or not re.search(rule[1], probe, re.I))
+
+
 def mask(text: str, spans: list[tuple[int, int]]) -> str:
     """The text with the given spans blanked to spaces: offsets stay those of the note."""
     chars = list(text)
@@ -398,6 +410,7 @@ def extract(
     result.note_date = note_date
     patient_votes: dict[str, str] = {}
     regions: list[tuple[int, int, str]] = []
+    masked = note.text
     if use_lists:
         found_items, regions = read_lists(note.text, secs)
         for li in found_items:
@@ -415,23 +428,18 @@ def extract(
                                                 origin="list"))
             result.list_items += 1
         result.list_names = [(li.start, li.end) for li in found_items]
+        masked = mask(note.text, [(lo, hi) for lo, hi, _ in regions])  # once per note, not per question
     for ci, chunk in enumerate(chunks):
         for group in task.groups:
             if group.resource == "Patient" and ci > 0:
                 continue
             # a list's items are of its kind: no question of a list group reads another group's list either
-            covered = [(lo, hi) for lo, hi, g in regions
-                       if group.name in LIST_GROUPS and lo < chunk.end and hi > chunk.start]
-            context = steer(group.name, mask(note.text, covered) if covered else note.text, chunk, secs)
-            own = any(g == group.name and lo < chunk.end and hi > chunk.start for lo, hi, g in regions)
+            in_chunk = [g for lo, hi, g in regions if lo < chunk.end and hi > chunk.start]
+            covered = bool(in_chunk) and group.name in LIST_GROUPS
+            context = steer(group.name, masked if covered else note.text, chunk, secs)
             if context is not None and covered:
                 context = re.sub(r"\n\s*\n\s*", "\n\n", re.sub(r"[ \t]{2,}", " ", context)).strip()
-                rule = STEERING.get(group.name)
-                probe = context
-                for s in secs:  # a heading ("Medications") is no cue that prose below it holds more
-                    probe = probe.replace(s.heading, " ") if s.heading else probe
-                needs_cue = own or group.name in CUE_REQUIRED
-                if sum(ch.isalpha() for ch in probe) < 3 or needs_cue and (rule is None or not re.search(rule[1], probe, re.I)):
+                if _settled_by_lists(group.name, context, secs, own=group.name in in_chunk):
                     result.covered_questions += 1
                     continue
             if context is None:
