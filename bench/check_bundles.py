@@ -47,8 +47,8 @@ def main() -> None:
     ap.add_argument("--fhir-version", default="R4B", choices=("R4B", "R5"))
     ap.add_argument("--notes", type=int, default=0, help="fail unless at least this many bundles are found")
     args = ap.parse_args()
-    from softtiger_cli.assemble import REQUIRED_SECTION_CODES
-    from softtiger_cli.validate import validate_bundle
+    from softtiger_cli.fhir.assemble import REQUIRED_SECTION_CODES
+    from softtiger_cli.fhir.validate import validate_bundle
 
     paths = sorted(p for p in args.folder.rglob("*.json") if not p.name.startswith("."))
     bad: dict[str, list[str]] = {}

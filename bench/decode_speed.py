@@ -37,7 +37,7 @@ def free_decode(engine, segments, n: int) -> float:
 
 
 def constrained_decode(engine, segments, gbnf: str, root: str, bound: int):
-    from softtiger_cli.jsonwatch import JsonWatch
+    from softtiger_cli.llm.jsonwatch import JsonWatch
 
     engine.generate(segments, gbnf, root, 1)  # warm the prompt cache and the grammar parse
     started = time.perf_counter()
@@ -63,12 +63,12 @@ def main() -> None:
     ap.add_argument("--reference", action="store_true", help="also time llama-cpp-python's full-mask grammar path")
     args = ap.parse_args()
 
-    from softtiger_cli.extract import SYSTEM_PROMPT, group_prompt, output_bound
-    from softtiger_cli.gbnf import group_root
-    from softtiger_cli.grammars import load
-    from softtiger_cli.prompting import plain_text
-    from softtiger_cli.schema import TASKS
-    from softtiger_cli.workflow import open_engine
+    from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, group_prompt, output_bound
+    from softtiger_cli.fhir.gbnf import group_root
+    from softtiger_cli.fhir.grammars import load
+    from softtiger_cli.llm.prompting import plain_text
+    from softtiger_cli.fhir.schema import TASKS
+    from softtiger_cli.batch.single import open_engine
 
     engine = open_engine(args.model, device="auto", n_ctx=None, seed=0, threads=None, offline=True, say=lambda m: None)
     note = note_files()[0].read_text(encoding="utf-8")

@@ -23,9 +23,9 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=None)
     args = ap.parse_args()
 
-    from softtiger_cli.notes import decode_note
-    from softtiger_cli.pipeline import StructureOptions, parse_tasks, structure_note
-    from softtiger_cli.workflow import open_engine
+    from softtiger_cli.note.reader import decode_note
+    from softtiger_cli.pipeline.run import StructureOptions, parse_tasks, structure_note
+    from softtiger_cli.batch.single import open_engine
 
     text = long_note(args.chars)
     note = decode_note(text.encode(), "long-note")
@@ -40,7 +40,7 @@ def main() -> None:
     result = structure_note(engine, note, StructureOptions(tasks=parse_tasks([args.task]), timestamp="2000-01-01T00:00:00Z"))
     wall = time.perf_counter() - started
     stats = engine.stats
-    ex = result.extractions[0]
+    ex = result.extraction
     spans = sum(len(e["resource"].get("extension", [])) for e in result.bundle["entry"])
     chunk_starts = sorted({c[0] for c in ex.chunks})
     print(f"note_chars            {len(text)}")
@@ -69,8 +69,8 @@ def main() -> None:
     unspanned = sum(1 for r in clinical if not r.get("extension"))
     print(f"chunks_cover_note     {'yes' if covered else 'NO'} (no truncation)")
     print(f"spans_in_note         {in_bounds}/{len(span_exts)} index non-blank note text; items without a span {unspanned}")
-    print(f"list_items            {sum(e.list_items for e in result.extractions)}, questions settled by lists "
-          f"{sum(e.covered_questions for e in result.extractions)}")
+    print(f"list_items            {ex.list_items}, questions settled by lists "
+          f"{ex.covered_questions}")
     print(f"wall_seconds          {wall:.1f}")
     print(f"rss_after_load_mb     {rss_loaded:.0f}  (model, full KV cache and buffers)")
     print(f"peak_rss_mb           {peak_rss_mb():.0f}")

@@ -24,10 +24,10 @@ def main() -> None:
     ap.add_argument("--task", default="all")
     args = ap.parse_args()
 
-    from softtiger_cli.notes import read_note
-    from softtiger_cli.output import dumps_bundle, write_atomic
-    from softtiger_cli.pipeline import StructureOptions, parse_tasks, structure_note
-    from softtiger_cli.workflow import open_engine
+    from softtiger_cli.note.reader import read_note
+    from softtiger_cli.batch.output import dumps_bundle, write_atomic
+    from softtiger_cli.pipeline.run import StructureOptions, parse_tasks, structure_note
+    from softtiger_cli.batch.single import open_engine
 
     files = note_files()
     step = max(1, len(files) // args.notes)

@@ -98,11 +98,11 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2)
     args = ap.parse_args()
 
-    from softtiger_cli.extract import SYSTEM_PROMPT, group_prompt, output_bound
-    from softtiger_cli.gbnf import group_root
-    from softtiger_cli.grammars import load
-    from softtiger_cli.schema import TASKS
-    from softtiger_cli.workflow import open_engine
+    from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, group_prompt, output_bound
+    from softtiger_cli.fhir.gbnf import group_root
+    from softtiger_cli.fhir.grammars import load
+    from softtiger_cli.fhir.schema import TASKS
+    from softtiger_cli.batch.single import open_engine
 
     engine = open_engine(args.model, device="auto", n_ctx=None, seed=0, threads=None, offline=True, say=lambda m: None)
     note = note_files()[0].read_text(encoding="utf-8")

@@ -29,7 +29,7 @@ def main() -> None:
     bare = timed([python, "-c", "pass"], args.runs)
     helps = timed([python, "-m", "softtiger_cli", "--help"], args.runs)
     sub = timed([python, "-m", "softtiger_cli", "structure", "--help"], args.runs)
-    imp = timed([python, "-c", "import softtiger_cli.cli"], args.runs)
+    imp = timed([python, "-c", "import softtiger_cli.cli.app"], args.runs)
     med = statistics.median
     print(f"python startup        {med(bare):.3f} s")
     print(f"softtiger --help      {med(helps):.3f} s  (median of {args.runs}; target <= 0.3)")

@@ -36,7 +36,7 @@ def run_cli(*args: str, input_bytes: bytes | None = None, env: dict[str, str] | 
 
 @pytest.fixture(scope="session")
 def tiny_model_path() -> Path:
-    from softtiger_cli.registry import embedded_path, load_registry
+    from softtiger_cli.models.registry import embedded_path, load_registry
 
     reg = load_registry()
     path = embedded_path(reg.models[reg.default])
@@ -47,7 +47,7 @@ def tiny_model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def engine(tiny_model_path: Path):
-    from softtiger_cli.engine import Engine, EngineConfig
+    from softtiger_cli.llm.engine import Engine, EngineConfig
 
     eng = Engine(EngineConfig(model_path=tiny_model_path, model_label="smollm2-135m-instruct-q4_1"))
     yield eng
@@ -66,3 +66,18 @@ def assert_one_line_error(result: CliResult, code: int) -> None:
     errors = [line for line in lines if line.startswith("softtiger: error:")]
     assert len(errors) == 1, lines
     assert result.stdout == ""
+
+
+def hand_extraction(note, tasks: tuple[str, ...] = ("ips",), version: str = "R4B", note_date: str | None = None):
+    """An empty Extraction for `note` with every group of the tasks, and the tasks' schemas, for tests that
+    feed hand-built items through decide/assemble without a model."""
+    from softtiger_cli.core.data import Extraction
+    from softtiger_cli.fhir.grammars import load
+    from softtiger_cli.fhir.schema import TASKS
+
+    schemas = {t: load(version, t).schema for t in tasks}
+    groups = [(t, g.name) for t in tasks for g in TASKS[t].groups if g.resource != "Patient"]
+    ex = Extraction(note=note, tasks=tasks, version=version, model_label="test",
+                    groups={g: [] for _, g in groups}, group_task={g: t for t, g in groups}, patient={},
+                    chunks=[(0, len(note.text))], note_date=note_date)
+    return ex, schemas

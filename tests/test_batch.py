@@ -17,8 +17,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from conftest import PINNED_TIMESTAMP, assert_one_line_error, run_cli
-from softtiger_cli.batch import STATE_NAME, Source, Store, collect_sources, safe_rel
-from softtiger_cli.validate import validate_bundle
+from softtiger_cli.batch.journal import STATE_NAME, Store
+from softtiger_cli.batch.sources import Source, collect_sources, safe_rel
+from softtiger_cli.fhir.validate import validate_bundle
 
 SYMPTOMS = ["cough", "headache", "knee pain", "fatigue", "rash", "back pain", "dizziness", "sore throat",
             "chest tightness", "abdominal pain"]
@@ -119,7 +120,7 @@ def test_list_file_and_stdin_rules(tmp_path: Path) -> None:
     listing = tmp_path / "list.txt"
     listing.write_text(f"{a}\n\n{a}\r\n")
     assert len(collect_sources([], str(listing))) == 1
-    from softtiger_cli.errors import UsageError
+    from softtiger_cli.core.errors import UsageError
 
     with pytest.raises(UsageError):
         collect_sources(["-"], "-")
@@ -144,7 +145,7 @@ def test_journal_survives_a_line_cut_by_a_kill(tmp_path: Path) -> None:
 
 
 def test_prepare_refuses_symlinked_folders(tmp_path: Path) -> None:
-    from softtiger_cli.errors import OutputError
+    from softtiger_cli.core.errors import OutputError
 
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -7,18 +7,21 @@ import datetime as dt
 import pytest
 
 from conftest import PINNED_TIMESTAMP
-from softtiger_cli.abbreviations import abbreviations_for, expand, expand_text, glossary
-from softtiger_cli.assemble import AssemblyOptions, assemble
-from softtiger_cli.context import assert_span
-from softtiger_cli.dates import find_note_date, resolve
-from softtiger_cli.extract import Extraction, Item, apply_rules, find_with_abbreviations
-from softtiger_cli.grammars import load
-from softtiger_cli.grounding import Grounder
-from softtiger_cli.notes import decode_note
-from softtiger_cli.segment import sections
-from softtiger_cli.validate import validate_bundle
-from softtiger_cli.assemble import REQUIRED_SECTION_CODES
-from softtiger_cli.vitals import read_vitals
+from softtiger_cli.clinical.abbreviations import abbreviations_for, expand, expand_text, glossary
+from softtiger_cli.fhir.assemble import AssemblyOptions, assemble
+from softtiger_cli.clinical.assertions import assert_span
+from softtiger_cli.clinical.dates import find_note_date, resolve
+from softtiger_cli.core.data import Item
+from softtiger_cli.pipeline.analyse import analyse
+from softtiger_cli.pipeline.decide import decide
+from softtiger_cli.pipeline.ground import find_with_abbreviations, ground_item
+from conftest import hand_extraction
+from softtiger_cli.note.grounding import Grounder
+from softtiger_cli.note.reader import decode_note
+from softtiger_cli.note.sections import sections, sentences
+from softtiger_cli.fhir.validate import validate_bundle
+from softtiger_cli.fhir.assemble import REQUIRED_SECTION_CODES
+from softtiger_cli.clinical.vitals import read_vitals
 
 NOTE = ("Date of visit: 2026-03-14\n\nHPI: 62 year old woman. She denies chest pain. Mother with T2DM. "
         "HTN since 2015. Cough x3d. Possible pneumonia.\nPast medical history: appendicitis.\n"
@@ -68,7 +71,9 @@ def test_abbreviations_and_their_ambiguous_cases() -> None:
 ])
 def test_context_rules(word: str, certainty: str, subject: str, time: str) -> None:
     i = NOTE.index(word)
-    a, _ = assert_span(NOTE, i, i + len(word), sections(NOTE))
+    secs = sections(NOTE)
+    sec = next(s for s in secs if s.start <= i < s.end)
+    a, _ = assert_span(NOTE, i, i + len(word), sec, sentences(NOTE, sec.body_start, sec.end))
     assert (a.certainty, a.subject, a.time) == (certainty, subject, time)
 
 
@@ -83,22 +88,16 @@ def test_vital_signs_by_pattern() -> None:
 
 def _hand_built(values_list: list[dict]) -> dict:
     """A hand-built model answer for the problems group, fed through grounding, rules and assembly."""
-    from softtiger_cli.extract import _ground_item
-
     note = decode_note(NOTE.encode(), "n.txt")
-    schema = load("R4B", "ips").schema
-    ex = Extraction(note=note, task="ips", version="R4B", model_label="test",
-                    groups={g: [] for g in schema["properties"] if g != "patient"}, patient={},
-                    chunks=[(0, len(NOTE))], note_date="2026-03-14")
-    secs = sections(NOTE)
-    grounder = Grounder(NOTE)
+    analysis = analyse(note)
+    ex, schemas = hand_extraction(note, note_date="2026-03-14")
     for values in values_list:
         item = Item("problems", dict(values))
-        _ground_item(item, grounder, schema["properties"]["problems"]["items"], False, (0, len(NOTE)))
-        if item.spans and apply_rules(item, ex, secs):
+        ground_item(item, analysis.grounder, schemas["ips"]["properties"]["problems"]["items"], False, (0, len(NOTE)))
+        if item.spans and decide(item, ex, analysis):
             ex.groups["problems"].append(item)
-    ex.vitals = read_vitals(NOTE)
-    bundle = assemble([ex], AssemblyOptions(timestamp=PINNED_TIMESTAMP), {"ips": schema})
+    ex.vitals = analysis.vitals
+    bundle = assemble(ex, AssemblyOptions(timestamp=PINNED_TIMESTAMP), schemas)
     assert validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES) == []
     return bundle
 
@@ -172,12 +171,9 @@ def test_aci_vitals_sections_become_coded_observations() -> None:
     checked = 0
     for path in notes:
         note = decode_note(path.read_bytes(), path.name)
-        schema = load("R4B", "ips").schema
-        ex = Extraction(note=note, task="ips", version="R4B", model_label="test",
-                        groups={g: [] for g in schema["properties"] if g != "patient"}, patient={},
-                        chunks=[(0, len(note.text))], note_date=None)
+        ex, schemas = hand_extraction(note)
         ex.vitals = read_vitals(note.text)
-        bundle = assemble([ex], AssemblyOptions(timestamp=PINNED_TIMESTAMP), {"ips": schema})
+        bundle = assemble(ex, AssemblyOptions(timestamp=PINNED_TIMESTAMP), schemas)
         assert validate_bundle(bundle, "R4B", ips_required=REQUIRED_SECTION_CODES) == []
         obs = _resources(bundle, "Observation")
         for start, end, line in _vitals_lines(note.text):
@@ -198,8 +194,8 @@ def test_aci_vitals_sections_become_coded_observations() -> None:
 @pytest.mark.model
 def test_tiny_model_bundle_respects_negation_family_and_vitals(engine) -> None:
     from conftest import EXAMPLES
-    from softtiger_cli.notes import read_note
-    from softtiger_cli.pipeline import StructureOptions, structure_note
+    from softtiger_cli.note.reader import read_note
+    from softtiger_cli.pipeline.run import StructureOptions, structure_note
 
     note = read_note(str(EXAMPLES / "assertions.txt"))
     result = structure_note(engine, note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import run_cli
-from softtiger_cli.evaluate import Concept, load_gold, matches, normalise, score
+from softtiger_cli.eval.score import Concept, load_gold, matches, normalise, score
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from softtiger_cli.errors import GrammarError
-from softtiger_cli.fhirmodel import FHIR_VERSIONS
-from softtiger_cli.gbnf import SchemaNotSupported, group_root, schema_to_gbnf
-from softtiger_cli.grammars import build_all, check_all, derive, load
-from softtiger_cli.paths import grammars_dir
-from softtiger_cli.schema import TASKS
+from softtiger_cli.core.errors import GrammarError
+from softtiger_cli.fhir.model import FHIR_VERSIONS
+from softtiger_cli.fhir.gbnf import SchemaNotSupported, group_root, schema_to_gbnf
+from softtiger_cli.fhir.grammars import build_all, check_all, derive, load
+from softtiger_cli.core.paths import grammars_dir
+from softtiger_cli.fhir.schema import TASKS
 
 
 def _all_grammars():

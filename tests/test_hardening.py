@@ -310,7 +310,7 @@ def test_read_only_file_system(tmp_path: Path, read_only_mount: Path) -> None:
     ("\u202eRTL override and emoji 🩺".encode(), "\u202eRTL override and emoji 🩺"),
 ], ids=["utf16le-crlf", "utf16be-cr", "crlf-and-lone-cr", "utf8-bom-nbsp", "rtl-emoji"])
 def test_odd_but_legal_encodings(data: bytes, expected: str) -> None:
-    from softtiger_cli.notes import decode_note
+    from softtiger_cli.note.reader import decode_note
 
     assert decode_note(data, "n.txt").text == expected
 
@@ -318,7 +318,7 @@ def test_odd_but_legal_encodings(data: bytes, expected: str) -> None:
 def test_one_megabyte_line_is_accepted_without_reading_more_than_the_cap(tmp_path: Path) -> None:
     """A 1 MB note with no line break is legal: it is read and decoded whole (chunking cuts it at spaces;
     structuring all of it takes minutes, so this checks reading only). 10 MB is refused by the 2 MiB cap."""
-    from softtiger_cli.notes import MAX_NOTE_BYTES, read_note
+    from softtiger_cli.note.reader import MAX_NOTE_BYTES, read_note
 
     words = (NOTE_LINE + " ") * (1_000_000 // (len(NOTE_LINE) + 1))
     path = tmp_path / "line.txt"
@@ -329,7 +329,7 @@ def test_one_megabyte_line_is_accepted_without_reading_more_than_the_cap(tmp_pat
 
 def test_named_pipe_note_is_read(tmp_path: Path) -> None:
     """`softtiger structure <(cat note.txt)` gives a pipe path: it is read like a file."""
-    from softtiger_cli.notes import read_note
+    from softtiger_cli.note.reader import read_note
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
@@ -370,8 +370,8 @@ def full_disk(tmp_path: Path):
 
 
 def test_write_atomic_on_full_disk_leaves_nothing(full_disk: Path | None, tmp_path: Path) -> None:
-    from softtiger_cli.errors import OutputError
-    from softtiger_cli.output import write_atomic
+    from softtiger_cli.core.errors import OutputError
+    from softtiger_cli.batch.output import write_atomic
 
     if full_disk is None:
         pytest.skip("cannot mount a tmpfs here (the RLIMIT_FSIZE variant below still runs)")
@@ -382,8 +382,8 @@ def test_write_atomic_on_full_disk_leaves_nothing(full_disk: Path | None, tmp_pa
 
 def test_write_stdout_to_full_disk_is_truncated_back(full_disk: Path | None, monkeypatch) -> None:
     """`softtiger structure note > bundle.json` on a full disk: the file keeps what it had, nothing more."""
-    from softtiger_cli.errors import OutputError
-    from softtiger_cli.output import write_stdout
+    from softtiger_cli.core.errors import OutputError
+    from softtiger_cli.batch.output import write_stdout
 
     if full_disk is None:
         pytest.skip("cannot mount a tmpfs here")
@@ -401,7 +401,7 @@ def test_write_stdout_to_full_disk_is_truncated_back(full_disk: Path | None, mon
 def test_output_to_fifo_or_device_is_written_through(tmp_path: Path) -> None:
     """-o /dev/stdout, -o /dev/null or a named pipe: written in place, never renamed over (that would replace
     the device node)."""
-    from softtiger_cli.output import check_output_path, write_atomic
+    from softtiger_cli.batch.output import check_output_path, write_atomic
 
     check_output_path(Path("/dev/null"))
     fifo = tmp_path / "fifo"
@@ -417,7 +417,7 @@ def test_output_to_fifo_or_device_is_written_through(tmp_path: Path) -> None:
 
 
 def test_output_through_symlink_keeps_the_link(tmp_path: Path) -> None:
-    from softtiger_cli.output import write_atomic
+    from softtiger_cli.batch.output import write_atomic
 
     real = tmp_path / "real.json"
     real.write_text("old")
@@ -428,7 +428,7 @@ def test_output_through_symlink_keeps_the_link(tmp_path: Path) -> None:
 
 
 def test_debug_dir_is_owner_only(tmp_path: Path) -> None:
-    from softtiger_cli.output import write_debug
+    from softtiger_cli.batch.output import write_debug
 
     old = os.umask(0)
     try:
@@ -444,7 +444,7 @@ def test_debug_dir_is_owner_only(tmp_path: Path) -> None:
 
 def _patched_copy(src: Path, dst: Path, old: bytes, new: bytes, sparse: bool = False) -> Path:
     """A copy of a GGUF with one header string replaced by another of the same length."""
-    from softtiger_cli.ggufmeta import read_info
+    from softtiger_cli.models.gguf import read_info
 
     info = read_info(src)
     with open(src, "rb") as fh:
@@ -464,7 +464,7 @@ def _patched_copy(src: Path, dst: Path, old: bytes, new: bytes, sparse: bool = F
 
 @pytest.mark.model
 def test_unknown_architecture_is_one_line(tmp_path: Path, tiny_model_path: Path) -> None:
-    from softtiger_cli.ggufmeta import read_info
+    from softtiger_cli.models.gguf import read_info
 
     arch = read_info(tiny_model_path).architecture.encode()
     model = _patched_copy(tiny_model_path, tmp_path / "arch.gguf", b"\x08\x00\x00\x00" + struct.pack("<Q", len(arch))
@@ -477,7 +477,7 @@ def test_unknown_architecture_is_one_line(tmp_path: Path, tiny_model_path: Path)
 
 @pytest.mark.model
 def test_gguf_short_by_one_byte_is_truncated(tmp_path: Path, tiny_model_path: Path) -> None:
-    from softtiger_cli.ggufmeta import read_info
+    from softtiger_cli.models.gguf import read_info
 
     info = read_info(tiny_model_path)
     cut = tmp_path / "cut.gguf"
@@ -490,7 +490,7 @@ def test_gguf_short_by_one_byte_is_truncated(tmp_path: Path, tiny_model_path: Pa
 
 
 def test_gguf_reader_matches_the_tiny_model(tiny_model_path: Path) -> None:
-    from softtiger_cli.ggufmeta import read_info
+    from softtiger_cli.models.gguf import read_info
 
     info = read_info(tiny_model_path)
     assert info.expected_size == info.file_size == tiny_model_path.stat().st_size
@@ -499,8 +499,8 @@ def test_gguf_reader_matches_the_tiny_model(tiny_model_path: Path) -> None:
 
 @pytest.mark.model
 def test_context_too_large_for_memory(tmp_path: Path, tiny_model_path: Path) -> None:
-    from softtiger_cli.engine import MAX_N_CTX
-    from softtiger_cli.ggufmeta import available_memory, read_info
+    from softtiger_cli.llm.loading import MAX_N_CTX
+    from softtiger_cli.models.gguf import available_memory, read_info
 
     info = read_info(tiny_model_path)
     free = available_memory()
@@ -516,8 +516,8 @@ def test_context_too_large_for_memory(tmp_path: Path, tiny_model_path: Path) -> 
 def test_gguf_without_chat_template(tmp_path: Path, tiny_model_path: Path) -> None:
     """No chat template and no TigerBot marker: auto falls back to the TigerBot format with a notice; a
     model registered as chat-template is refused in one line."""
-    from softtiger_cli.engine import Engine, EngineConfig
-    from softtiger_cli.errors import ModelError
+    from softtiger_cli.llm.engine import Engine, EngineConfig
+    from softtiger_cli.core.errors import ModelError
 
     key = b"tokenizer.chat_template"
     model = _patched_copy(tiny_model_path, tmp_path / "notemplate.gguf", key, b"tokenizer.chat_templatX")
@@ -543,7 +543,7 @@ def test_max_tokens_mid_json_is_one_line(tmp_path: Path) -> None:
 def test_repetition_loop_is_closed(engine) -> None:
     """A model asked to repeat one list item forever is steered to close the list; generation ends well
     before its budget, with JSON that parses."""
-    from softtiger_cli.jsonwatch import JsonWatch
+    from softtiger_cli.llm.jsonwatch import JsonWatch
 
     gbnf = 'root ::= "[" item ("," item)* "]"\nitem ::= "{\\"d\\":\\"" [a-z ]{1,24} "\\"}"\n'
     user = 'Repeat this JSON list forever: [{"d":"aspirin"},{"d":"aspirin"},{"d":"aspirin"},{"d":"aspirin"}'
@@ -557,8 +557,8 @@ def test_repetition_loop_is_closed(engine) -> None:
 
 @pytest.mark.model
 def test_eval_failure_in_generate_is_one_line(engine, monkeypatch) -> None:
-    from softtiger_cli.errors import GenerationError
-    from softtiger_cli.prompting import Segment
+    from softtiger_cli.core.errors import GenerationError
+    from softtiger_cli.llm.prompting import Segment
 
     def broken(tokens):
         raise RuntimeError("llama_decode returned -3")
@@ -598,7 +598,7 @@ def test_note_text_is_plain_text_to_the_tokenizer(engine) -> None:
     "{% for m in messages %}{{ m.content }}{% endfor %}{{ raise_exception('" + NOTE_LINE + "') }}",
 ], ids=["mro-subclasses", "globals-popen", "mutate-messages", "memory-bomb", "raise"])
 def test_hostile_chat_template_is_refused(engine, monkeypatch, template: str) -> None:
-    from softtiger_cli.errors import ModelError
+    from softtiger_cli.core.errors import ModelError
 
     monkeypatch.setitem(engine.metadata, "tokenizer.chat_template", template)
     monkeypatch.setattr(engine, "prompt_format", "chat-template")
@@ -626,7 +626,7 @@ def test_private_attributes_render_as_nothing(engine, monkeypatch) -> None:
 @pytest.mark.model
 def test_tokenizer_errors_do_not_quote_the_note(engine, monkeypatch) -> None:
     """llama-cpp-python's tokenize error embeds the whole text; softtiger's message never does."""
-    from softtiger_cli.errors import GenerationError
+    from softtiger_cli.core.errors import GenerationError
 
     def failing(text, add_bos=True, special=False):
         raise RuntimeError(f'Failed to tokenize: text="{text!r}" n_tokens=-1')
@@ -642,7 +642,7 @@ def _main_in_process(monkeypatch, capsys, argv: list[str]) -> tuple[int, str]:
     """cli.main in this process; the handlers it installs (SIGTERM, warnings, core limit) are put back."""
     import warnings
 
-    from softtiger_cli import cli
+    from softtiger_cli.cli import app as cli
 
     monkeypatch.delenv("SOFTTIGER_DEBUG", raising=False)
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
@@ -663,7 +663,7 @@ def _main_in_process(monkeypatch, capsys, argv: list[str]) -> tuple[int, str]:
 
 
 def test_internal_error_names_only_the_type(monkeypatch, capsys, tmp_path: Path) -> None:
-    import softtiger_cli.workflow as workflow
+    import softtiger_cli.batch.single as workflow
 
     def boom(**kwargs):
         raise KeyError(f"patient {NOTE_LINE}")
@@ -678,11 +678,11 @@ def test_internal_error_names_only_the_type(monkeypatch, capsys, tmp_path: Path)
 def test_python_warnings_do_not_print_their_message(monkeypatch, capsys, tmp_path: Path) -> None:
     import warnings
 
-    import softtiger_cli.workflow as workflow
+    import softtiger_cli.batch.single as workflow
 
     def warn_then_fail(**kwargs):
         warnings.warn(f"Expected str but got {NOTE_LINE}", UserWarning)
-        from softtiger_cli.errors import InputError
+        from softtiger_cli.core.errors import InputError
 
         raise InputError("n.txt: stop here")
 
@@ -696,7 +696,7 @@ def test_python_warnings_do_not_print_their_message(monkeypatch, capsys, tmp_pat
 
 
 def test_keyboard_interrupt_is_one_line(monkeypatch, capsys, tmp_path: Path) -> None:
-    import softtiger_cli.workflow as workflow
+    import softtiger_cli.batch.single as workflow
 
     def interrupted(**kwargs):
         raise KeyboardInterrupt
@@ -719,7 +719,7 @@ def test_help_version_and_usage_still_work(tmp_path: Path) -> None:
 
 
 def test_core_dumps_are_off() -> None:
-    from softtiger_cli.privacy import no_core_dumps
+    from softtiger_cli.core.privacy import no_core_dumps
 
     soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
     try:
@@ -733,8 +733,8 @@ def test_core_dumps_are_off() -> None:
 
 
 def test_offline_switches_are_set_and_put_back(monkeypatch) -> None:
-    from softtiger_cli import hub
-    from softtiger_cli.privacy import OFFLINE_ENV, offline
+    from softtiger_cli.models import hub
+    from softtiger_cli.core.privacy import OFFLINE_ENV, offline
 
     for name in OFFLINE_ENV:
         monkeypatch.delenv(name, raising=False)
@@ -789,7 +789,7 @@ def audit(event, args):
             fh.write(event + "\n")
         raise OSError("network blocked by the offline test")
 sys.addaudithook(audit)
-from softtiger_cli.cli import main
+from softtiger_cli.cli.app import main
 main(sys.argv[2:])
 """
 

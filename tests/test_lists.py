@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import dev_notes
-from softtiger_cli.context import assert_span
-from softtiger_cli.lists import implied_status, read_lists
-from softtiger_cli.segment import sections
+from softtiger_cli.clinical.assertions import assert_span
+from softtiger_cli.clinical.lists import implied_status, read_lists
+from softtiger_cli.note.sections import sections, sentences
 
 
 def _read(note: str) -> list[tuple[str, str]]:
@@ -81,15 +81,20 @@ def test_a_negation_word_inside_another_items_name_is_no_cue() -> None:
     items, _ = read_lists(note, sections(note))
     names = [(i.start, i.end) for i in items]
     asthma = next(i for i in items if i.text == "asthma")
-    plain, _ = assert_span(note, asthma.start, asthma.end, sections(note))
-    aware, _ = assert_span(note, asthma.start, asthma.end, sections(note), names)
+    plain, _ = _assert(note, asthma.start, asthma.end)
+    aware, _ = _assert(note, asthma.start, asthma.end, names)
     assert plain.certainty == "negated"  # what a window-based ConText reading alone concludes
     assert aware.certainty == "affirmed"
     negated = "Patient denies a history of asthma.\n"
     items, _ = read_lists(negated, sections(negated))
-    assertion, _ = assert_span(negated, items[0].start, items[0].end, sections(negated),
-                               [(i.start, i.end) for i in items])
+    assertion, _ = _assert(negated, items[0].start, items[0].end, [(i.start, i.end) for i in items])
     assert assertion.certainty == "negated"
+
+
+def _assert(note: str, start: int, end: int, names: list[tuple[int, int]] | tuple = ()):
+    secs = sections(note)
+    sec = next(s for s in secs if s.start <= start < s.end)
+    return assert_span(note, start, end, sec, sentences(note, sec.body_start, sec.end), names)
 
 
 @pytest.mark.parametrize("kind", ["synthea", "aci-bench"])
@@ -106,23 +111,28 @@ def test_every_item_span_indexes_the_dev_note(kind: str) -> None:
             assert 0 <= lo < hi <= len(note)
 
 
+@pytest.mark.model
 def test_tiny_model_reads_list_note_and_marks_item_origins(engine) -> None:
     """Real model end to end: list items are kept with origin 'list'; lists of a group settle its question."""
-    from softtiger_cli.grammars import load
-    from softtiger_cli.extract import extract
-    from softtiger_cli.notes import Note
-    from softtiger_cli.schema import TASKS
+    from softtiger_cli.fhir.grammars import load
+    from softtiger_cli.fhir.schema import TASKS
+    from softtiger_cli.note.reader import decode_note
+    from softtiger_cli.pipeline.analyse import analyse
+    from softtiger_cli.pipeline.extract import TaskGrammar, extract
 
     text = ("Chief Complaint\nCough.\n\nHistory\nShe has a history of asthma (disorder), eczema (disorder).\n\n"
             "Medications\nalbuterol 90 mcg inhaler; fluticasone 110 mcg inhaler\n\nAllergies\nPenicillin (hives)\n")
     grammar = load("R4B", "ips")
-    ex = extract(engine, Note(text=text, source="t", sha256=""), TASKS["ips"], "R4B", grammar.schema, grammar.gbnf_text)
+    analysis = analyse(decode_note(text.encode(), "t.txt"))
+    ex = extract(engine, analysis, [TaskGrammar(TASKS["ips"], grammar.schema, grammar.gbnf_text)], "R4B", "tiny",
+                 keep_debug=True)
     meds = {i.values["medicationCodeableConcept"]: i for i in ex.groups["medications"]}
     assert {"albuterol 90 mcg inhaler", "fluticasone 110 mcg inhaler"} <= set(meds)
     assert all(i.origin in ("list", "both") and i.values["status"] == "active" for i in meds.values())
     assert {"asthma", "eczema"} <= {i.values["code"] for i in ex.groups["problems"]}
     allergy = next(i for i in ex.groups["allergies"] if i.origin in ("list", "both"))
     assert (allergy.values["code"], allergy.values["reaction"]) == ("Penicillin", "hives")
-    assert ex.covered_questions >= 2  # medications and allergies were settled by their lists
-    asked = {g.group for g in ex.generations} if hasattr(ex.generations[0], "group") else None
-    assert asked is None or "medications" not in asked
+    asked = [record["group"] for record in ex.debug]
+    assert asked and "problems" in asked  # the model was asked what lists do not settle ...
+    assert "medications" not in asked and "allergies" not in asked  # ... and not what they do
+    assert ex.covered_questions >= 2

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from conftest import DEV_DIR, EXAMPLES, PINNED_TIMESTAMP, dev_notes
-from softtiger_cli.chunking import chunk_note
-from softtiger_cli.extract import SYSTEM_PROMPT, group_prompt, output_bound
-from softtiger_cli.notes import decode_note
-from softtiger_cli.pipeline import StructureOptions, structure_note
-from softtiger_cli.registry import load_registry
-from softtiger_cli.schema import TASKS, group_schema
-from softtiger_cli.segment import sections, sentences
+from softtiger_cli.fhir.grammars import load
+from softtiger_cli.pipeline.analyse import analyse, chunk
+from softtiger_cli.pipeline.extract import TaskGrammar, chunk_budget
+from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, group_prompt, output_bound
+from softtiger_cli.note.reader import decode_note
+from softtiger_cli.pipeline.run import StructureOptions, structure_note
+from softtiger_cli.models.registry import load_registry
+from softtiger_cli.fhir.schema import TASKS
+from softtiger_cli.note.sections import sections, sentences
 
 
 def _joined(paths: list[Path], times: int = 1) -> str:
@@ -35,18 +37,26 @@ def test_segmentation_offsets_round_trip(note_path: Path) -> None:
             assert piece and piece == piece.strip()
 
 
+@pytest.mark.model
 def test_chunk_budgets_fit_every_registered_model(engine) -> None:
-    """Budgets as extract() computes them, counted with the tiny model's tokenizer (the only one on disk)."""
+    """Budgets as extract() computes them (every task shares the chunks), counted with the tiny model's
+    tokenizer (the only one on disk): question + chunk + worst answer fit each model's context."""
     text = _joined(dev_notes("synthea")[:20] or sorted(EXAMPLES.glob("*.txt")), times=1 if DEV_DIR.is_dir() else 20)
+    tasks = [TaskGrammar(TASKS[t], load("R4B", t).schema, "") for t in ("ips", "impression", "encounter")]
+    groups = [(tg, g) for tg in tasks for g in tg.task.groups]
+    schemas = {g.name: {"properties": {g.name: tg.schema["properties"][g.name]}} for tg, g in groups}
+    ask = max(engine.count_tokens(SYSTEM_PROMPT + group_prompt(g, schemas[g.name], "")) for _, g in groups)
+    reserve = max(output_bound(g, schemas[g.name]) for _, g in groups)
+    analysis = analyse(decode_note(text.encode(), "joined.txt"))
+    checked = 0
     for spec in load_registry().models.values():
-        for task in TASKS.values():
-            schemas = {g.name: group_schema("R4B", g) for g in task.groups}
-            ask = max(engine.count_tokens(SYSTEM_PROMPT + group_prompt(g, schemas[g.name], "")) for g in task.groups)
-            reserve = max(output_bound(g, schemas[g.name]) for g in task.groups)
-            budget = spec.n_ctx - ask - reserve - 32
-            for chunk in chunk_note(text, budget, engine.count_tokens):
-                total = ask + engine.count_tokens(chunk.text(text)) + reserve + 32
-                assert total <= spec.n_ctx, (spec.name, task.name, total)
+        budget = chunk_budget(engine.count_tokens, spec.n_ctx, tasks)
+        assert budget == spec.n_ctx - ask - reserve - 32
+        for piece in chunk(analysis, budget, engine.count_tokens):
+            total = ask + engine.count_tokens(piece.text(text)) + reserve + 32
+            assert total <= spec.n_ctx, (spec.name, total)
+            checked += 1
+    assert checked >= len(load_registry().models)
 
 
 def _check_spans(bundle: dict, text: str) -> set[int]:
@@ -65,7 +75,7 @@ def _check_spans(bundle: dict, text: str) -> set[int]:
 @pytest.mark.model
 def test_a_note_over_several_chunks_is_read_to_the_end(engine) -> None:
     """Examples repeated past a small context: every chunk is read and items come from far apart."""
-    from softtiger_cli.engine import Engine, EngineConfig
+    from softtiger_cli.llm.engine import Engine, EngineConfig
 
     text = _joined(sorted(EXAMPLES.glob("*.txt")), times=3)
     small = Engine(EngineConfig(model_path=engine.path, n_ctx=3072, model_label="smollm2-135m-instruct-q4_1"))
@@ -74,7 +84,7 @@ def test_a_note_over_several_chunks_is_read_to_the_end(engine) -> None:
         result = structure_note(small, note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
     finally:
         small.close()
-    ex = result.extractions[0]
+    ex = result.extraction
     assert len(ex.chunks) >= 2
     assert ex.chunks[0][0] == 0 and ex.chunks[-1][1] == len(text)
     starts = _check_spans(result.bundle, text)
@@ -91,7 +101,7 @@ def test_forty_dev_notes_joined(engine) -> None:
     assert len(text) > 100_000
     note = decode_note(text.encode(), "forty.txt")
     result = structure_note(engine, note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
-    ex = result.extractions[0]
+    ex = result.extraction
     starts = _check_spans(result.bundle, text)
     chunks_with_items = {i for i, (s, e) in enumerate(ex.chunks) for p in starts if s <= p < e}
     assert len(ex.chunks) >= 3 and len(chunks_with_items) >= 3

@@ -19,10 +19,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from softtiger_cli import hfcache
-from softtiger_cli import hub as hubmod
-from softtiger_cli.errors import ModelNotFoundError
-from softtiger_cli.registry import embedded_path, load_registry, parse_registry
+from softtiger_cli.models import hfcache
+from softtiger_cli.models import hub as hubmod
+from softtiger_cli.core.errors import ModelNotFoundError
+from softtiger_cli.models.registry import embedded_path, load_registry, parse_registry
 
 from hubserver import StandInHub
 
@@ -164,7 +164,7 @@ def test_pull_list_path_verify_rm_repull(env: dict[str, str], hub: StandInHub, d
 
     # the cache copy now wins over the embedded one, for `models path` and for structure's resolver
     assert cli(env, "models", "path", "smollm2").stdout.strip() == str(path)
-    from softtiger_cli.registry import resolve_model
+    from softtiger_cli.models.registry import resolve_model
 
     assert resolve_model("smollm2").path == path
     assert hubmod.ensure_local(load_registry().lookup("smollm2"), offline=True) == path
@@ -440,7 +440,8 @@ def test_structure_fails_offline_naming_the_pull_command(env: dict[str, str]) ->
 
 def test_structure_pulls_when_online_then_opens_the_pulled_file(env: dict[str, str], hub: StandInHub,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from softtiger_cli import engine, workflow
+    from softtiger_cli.batch import single as workflow
+    from softtiger_cli.llm import engine
 
     opened: list = []
     monkeypatch.setattr(engine, "Engine", lambda config: opened.append(config) or config)  # no model load
@@ -461,7 +462,7 @@ def test_structure_pulls_when_online_then_opens_the_pulled_file(env: dict[str, s
     ("Apple Silicon (unified memory)", '-DGGML_METAL=on'),
 ])
 def test_doctor_says_how_to_rebuild_for_the_gpu_it_found(env: dict[str, str], gpu: str, expected: str) -> None:
-    from softtiger_cli.diagnose import DoctorReport, LlamaBuild, next_steps
+    from softtiger_cli.models.doctor import DoctorReport, LlamaBuild, next_steps
 
     report = DoctorReport(
         softtiger_version="0", python="3", platform="x", cpu_model="cpu", cpu_count=2, cpu_flags=["avx2"],

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import PINNED_TIMESTAMP
-from softtiger_cli.backends import check_answer, defang, group_schema, portable_schema, rooted_grammar
-from softtiger_cli.validate import validate_bundle
+from softtiger_cli.llm.openai import check_answer, defang, group_schema, portable_schema, rooted_grammar
+from softtiger_cli.fhir.validate import validate_bundle
 
 NOTES = [
     "Clinic visit. The patient reports cough for 3 days.\nAssessment: viral bronchitis.\nPlan: fluids and rest.\n",
@@ -50,7 +50,7 @@ def _write_notes(folder: Path) -> None:
 # -- no server -----------------------------------------------------------------------------------------
 
 def test_rooted_grammar_starts_at_the_group() -> None:
-    from softtiger_cli.grammars import load
+    from softtiger_cli.fhir.grammars import load
 
     gbnf = load("R4B", "encounter").gbnf_text
     rooted = rooted_grammar(gbnf, "encounter-root")
@@ -58,7 +58,7 @@ def test_rooted_grammar_starts_at_the_group() -> None:
     assert lines[0] == "root ::= encounter-root"
     assert sum(1 for line in lines if line.startswith("root ::=")) == 1
     assert rooted_grammar(gbnf, "root") == gbnf
-    from softtiger_cli.errors import GrammarError
+    from softtiger_cli.core.errors import GrammarError
 
     with pytest.raises(GrammarError):
         rooted_grammar(gbnf, "nope-root")
@@ -70,10 +70,10 @@ def test_every_rooted_group_grammar_parses_in_llama_cpp(tiny_model_path: Path) -
     import llama_cpp
     from llama_cpp._internals import LlamaModel
 
-    from softtiger_cli.fhirmodel import FHIR_VERSIONS
-    from softtiger_cli.gbnf import group_root
-    from softtiger_cli.grammars import load
-    from softtiger_cli.schema import TASKS
+    from softtiger_cli.fhir.model import FHIR_VERSIONS
+    from softtiger_cli.fhir.gbnf import group_root
+    from softtiger_cli.fhir.grammars import load
+    from softtiger_cli.fhir.schema import TASKS
 
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
@@ -102,7 +102,7 @@ def _minimal(node: dict):
 
 
 def test_schema_check_and_portable_schema() -> None:
-    from softtiger_cli.grammars import load
+    from softtiger_cli.fhir.grammars import load
 
     schema = group_schema(load("R4B", "encounter").schema, "encounter")
     portable = json.dumps(portable_schema(schema))

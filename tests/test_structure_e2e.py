@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, PINNED_TIMESTAMP, assert_one_line_error, dev_notes, run_cli
-from softtiger_cli.assemble import REQUIRED_SECTION_CODES
-from softtiger_cli.notes import read_note
-from softtiger_cli.pipeline import StructureOptions, structure_note
-from softtiger_cli.validate import validate_bundle
+from softtiger_cli.fhir.assemble import REQUIRED_SECTION_CODES
+from softtiger_cli.note.reader import read_note
+from softtiger_cli.pipeline.run import StructureOptions, structure_note
+from softtiger_cli.fhir.validate import validate_bundle
 
 pytestmark = pytest.mark.model
 

@@ -6,14 +6,17 @@ import codecs
 
 import pytest
 
-from softtiger_cli.errors import InputError, ModelError
-from softtiger_cli.chunking import chunk_note
-from softtiger_cli.extract import Item, merge_items, plausible, steer
-from softtiger_cli.segment import sections, sentences
-from softtiger_cli.grounding import Grounder
-from softtiger_cli.jsonwatch import JsonWatch
-from softtiger_cli.notes import decode_note
-from softtiger_cli.registry import load_registry, parse_registry, pick_for_budget, resolve_model
+from softtiger_cli.core.errors import InputError, ModelError
+from softtiger_cli.note.chunking import chunk_note
+from softtiger_cli.core.data import Item
+from softtiger_cli.pipeline.ground import plausible
+from softtiger_cli.pipeline.merge import merge_items
+from softtiger_cli.pipeline.questions import steer
+from softtiger_cli.note.sections import sections, sentences
+from softtiger_cli.note.grounding import Grounder
+from softtiger_cli.llm.jsonwatch import JsonWatch
+from softtiger_cli.note.reader import decode_note
+from softtiger_cli.models.registry import load_registry, parse_registry, pick_for_budget, resolve_model
 
 
 @pytest.mark.parametrize(
@@ -64,10 +67,15 @@ def _words(s: str) -> int:  # a stand-in tokenizer for pure logic
     return len(s.split())
 
 
+def _chunks(text: str, budget: int, count=_words):
+    secs = sections(text)
+    return chunk_note(text, budget, count, secs, [sentences(text, s.body_start, s.end) for s in secs])
+
+
 def test_chunks_cover_the_note_in_order_within_budget() -> None:
     text = "".join(f"HEADING {i}\n" + "".join(f"Sentence {j} " + "word " * (j % 7) + ". " for j in range(12)) + "\n"
                    for i in range(30))
-    chunks = chunk_note(text, 120, _words)
+    chunks = _chunks(text, 120)
     assert len(chunks) > 3
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
     for a, b in zip(chunks, chunks[1:]):
@@ -80,7 +88,7 @@ def test_chunks_cover_the_note_in_order_within_budget() -> None:
 
 def test_one_huge_line_is_cut_at_spaces() -> None:
     text = "word " * 5000
-    chunks = chunk_note(text, 300, _words)
+    chunks = _chunks(text, 300)
     assert chunks[-1].end == len(text) and all(_words(c.text(text)) <= 300 for c in chunks)
 
 
@@ -92,7 +100,7 @@ def test_sections_and_sentences_round_trip() -> None:
     for s in secs:
         for sent in sentences(note, s.body_start, s.end):
             assert note[sent.start:sent.end].strip() == note[sent.start:sent.end]
-    chunk = chunk_note(note, 1000, _words)[0]
+    chunk = _chunks(note, 1000)[0]
     assert "lisinopril" in steer("medications", note, chunk, secs)
     assert "Cough" not in steer("medications", note, chunk, secs)
     assert steer("allergies", note, chunk, secs) is None

@@ -6,12 +6,12 @@ import copy
 
 import pytest
 
-from softtiger_cli.assemble import REQUIRED_SECTION_CODES, AssemblyOptions, assemble
-from softtiger_cli.extract import Extraction, Item
-from softtiger_cli.grammars import load
-from softtiger_cli.grounding import Span
-from softtiger_cli.notes import decode_note
-from softtiger_cli.validate import validate_bundle
+from softtiger_cli.fhir.assemble import REQUIRED_SECTION_CODES, AssemblyOptions, assemble
+from softtiger_cli.core.data import Extraction, Item
+from softtiger_cli.fhir.grammars import load
+from softtiger_cli.core.data import Span
+from softtiger_cli.note.reader import decode_note
+from softtiger_cli.fhir.validate import validate_bundle
 
 NOTE = "Hypertension since 2015. Lisinopril 10 mg daily. Allergic to penicillin (hives)."
 
@@ -26,12 +26,13 @@ def _extraction(empty: bool = False) -> Extraction:
                                                       "dosage": "daily"}, [Span(25, 41, "exact")], "exact")]
         groups["allergies"] = [Item("allergies", {"code": "penicillin", "criticality": "low", "reaction": "hives"},
                                     [Span(62, 72, "exact")], "exact")]
-    return Extraction(note=note, task="ips", version="R4B", model_label="test", groups=groups,
-                      patient={"gender": "female"}, chunks=[(0, len(NOTE))])
+    del groups["patient"]
+    return Extraction(note=note, tasks=("ips",), version="R4B", model_label="test", groups=groups,
+                      group_task={g: "ips" for g in groups}, patient={"gender": "female"}, chunks=[(0, len(NOTE))])
 
 
 def _bundle(empty: bool = False) -> dict:
-    return assemble([_extraction(empty)], AssemblyOptions(timestamp="2026-01-01T00:00:00Z"),
+    return assemble(_extraction(empty), AssemblyOptions(timestamp="2026-01-01T00:00:00Z"),
                     {"ips": load("R4B", "ips").schema})
 
 
@@ -112,15 +113,14 @@ ENC_NOTE = ("Admitted 2026-02-02 from the emergency department with pneumonia, d
             "Seen by Dr. Smith on Ward 5. Assessment: improving community-acquired pneumonia on antibiotics.")
 
 
-def _all_tasks(version: str) -> tuple[list[Extraction], dict]:
+def _all_tasks(version: str, tasks: tuple[str, ...] = ("ips", "impression", "encounter")) -> tuple[Extraction, dict]:
     note = decode_note(ENC_NOTE.encode(), "enc.txt")
     schemas = {t: load(version, t).schema for t in ("ips", "impression", "encounter")}
-    ips = _extraction()
-    ips = Extraction(note=note, task="ips", version=version, model_label="test", groups={
+    groups: dict[str, list[Item]] = {
         "problems": [Item("problems", {"code": "pneumonia", "clinicalStatus": "active", "onsetString": ""},
                           [Span(56, 65, "exact")], "exact")],
-        "medications": [], "allergies": [], "procedures": [], "immunizations": [], "results": [], "plan": []},
-        patient={}, chunks=[(0, len(ENC_NOTE))])
+        "medications": [], "allergies": [], "procedures": [], "immunizations": [], "results": [], "plan": []}
+    group_task = {g: "ips" for g in groups}
     enc_props = schemas["encounter"]["properties"]["encounter"]["properties"]
     period_key = "period" if version == "R4B" else "actualPeriod"
     hosp_key = "hospitalization" if version == "R4B" else "admission"
@@ -132,23 +132,24 @@ def _all_tasks(version: str) -> tuple[list[Extraction], dict]:
                   period_key: {"start": "2026-02-02", "end": "2026-02-06"}, "length": "4 days",
                   hosp_key: {"admitSource": "emergency department", "dischargeDisposition": "home"},
                   "location": ["Ward 5"], "participant": ["Dr. Smith"]}
-    enc = Extraction(note=note, task="encounter", version=version, model_label="test",
-                     groups={"encounter": [Item("encounter", enc_values, [], "exact")]}, patient={}, chunks=[])
+    groups["encounter"], group_task["encounter"] = [Item("encounter", enc_values, [], "exact")], "encounter"
     imp_props = schemas["impression"]["properties"]["impression"]["properties"]
     item_key = "itemCodeableConcept" if version == "R4B" else "item"
     imp_values = {k: "" for k in imp_props}
     imp_values.update({"status": "completed", "summary": "improving community-acquired pneumonia",
                        "problem": ["pneumonia"], "finding": [{item_key: "pneumonia", "basis": ""}],
                        "prognosisCodeableConcept": "", "note": ""})
-    imp = Extraction(note=note, task="impression", version=version, model_label="test",
-                     groups={"impression": [Item("impression", imp_values, [], "exact")]}, patient={}, chunks=[])
-    return [ips, imp, enc], schemas
+    groups["impression"], group_task["impression"] = [Item("impression", imp_values, [], "exact")], "impression"
+    order = [g for t in tasks for g in groups if group_task[g] == t]
+    ex = Extraction(note=note, tasks=tasks, version=version, model_label="test", groups={g: groups[g] for g in order},
+                    group_task={g: group_task[g] for g in order}, patient={}, chunks=[(0, len(ENC_NOTE))])
+    return ex, schemas
 
 
 @pytest.mark.parametrize("version", ["R4B", "R5"])
 def test_all_three_tasks_link_in_one_document(version: str) -> None:
-    extractions, schemas = _all_tasks(version)
-    bundle = assemble(extractions, AssemblyOptions(timestamp="2026-01-01T00:00:00Z"), schemas)
+    extraction, schemas = _all_tasks(version)
+    bundle = assemble(extraction, AssemblyOptions(timestamp="2026-01-01T00:00:00Z"), schemas)
     assert validate_bundle(bundle, version, ips_required=REQUIRED_SECTION_CODES) == []
     by_type: dict[str, list[dict]] = {}
     for entry in bundle["entry"]:
@@ -175,8 +176,8 @@ def test_all_three_tasks_link_in_one_document(version: str) -> None:
 
 @pytest.mark.parametrize("version", ["R4B", "R5"])
 def test_without_ips_the_bundle_is_a_collection(version: str) -> None:
-    extractions, schemas = _all_tasks(version)
-    bundle = assemble(extractions[1:], AssemblyOptions(timestamp="2026-01-01T00:00:00Z"), schemas)
+    extraction, schemas = _all_tasks(version, ("impression", "encounter"))
+    bundle = assemble(extraction, AssemblyOptions(timestamp="2026-01-01T00:00:00Z"), schemas)
     assert bundle["type"] == "collection"
     assert validate_bundle(bundle, version) == []
     assert not any(e["resource"]["resourceType"] == "Composition" for e in bundle["entry"])

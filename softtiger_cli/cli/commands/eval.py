@@ -1,0 +1,122 @@
+"""`softtiger eval GOLD_DIR`: score bundles (existing, or made on the fly) against gold labels."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+HELP = "Score bundles against gold labels: precision, recall, F1 per kind, validity, grounding."
+
+
+def eval_command(
+    gold_dir: Path = typer.Argument(..., help="Folder of NAME.txt + NAME.gold.json (eval-dev format or gold FHIR Bundles)."),
+    bundles: Optional[Path] = typer.Option(None, "--bundles", help="Score existing bundles DIR/NAME.json instead of running a model."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to run when --bundles is not given (default: the embedded one)."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Tasks to run (default: ips)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N notes."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    lists: bool = typer.Option(True, "--lists/--no-lists", help="Let the list reader read written-out lists (--no-lists: the model alone)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    from softtiger_cli.core.errors import InputError, SofttigerError
+    from softtiger_cli.eval.score import Report, load_gold
+    from softtiger_cli.note.reader import read_note
+    from softtiger_cli.pipeline.run import StructureOptions, parse_tasks, structure_note
+
+    if not gold_dir.is_dir():
+        raise InputError(f"{gold_dir}: not a folder of gold labels")
+    golds = load_gold(gold_dir)[:limit] if limit else load_gold(gold_dir)
+    if not golds:
+        raise InputError(f"{gold_dir}: no NAME.gold.json files found")
+    report = Report()
+    engine = None
+    if bundles is None:
+        from softtiger_cli.batch.single import open_engine
+
+        engine = open_engine(model, device="auto", n_ctx=None, seed=0, threads=threads, offline=False,
+                             say=(lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr)))
+    options = StructureOptions(tasks=parse_tasks(task or ["ips"]), timestamp="2000-01-01T00:00:00Z", use_lists=lists)
+    started = time.perf_counter()
+    with _note_progress(enabled=not quiet) as progress:
+        for i, gold in enumerate(golds):
+            report.notes += 1
+            try:
+                if bundles is not None:
+                    path = bundles / f"{gold.name}.json"
+                    try:
+                        bundle = json.loads(path.read_text(encoding="utf-8"))
+                    except (OSError, ValueError):
+                        raise InputError(f"{path.name}: missing or not JSON") from None
+                else:
+                    note = read_note(str(gold.note_path))
+                    bundle = structure_note(engine, note, options).bundle
+                report.add_bundle(gold, bundle)
+            except SofttigerError as exc:
+                report.failed.append({"note": gold.name, "reason": exc.one_line()})
+            progress(i + 1, len(golds), gold.name)
+    # speed describes a model run; scoring existing bundles has none
+    report.seconds = time.perf_counter() - started if bundles is None else 0.0
+    if engine is not None:
+        report.tokens = engine.stats.generated_tokens
+    data = report.as_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    _print(data)
+
+
+@contextmanager
+def _note_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None]]:
+    """A rich bar with notes/s and ETA on a terminal; a plain line per 10% otherwise; nothing if quiet."""
+    from softtiger_cli.cli.console import stderr
+
+    if not enabled:
+        yield lambda done, total, name: None
+        return
+    if not stderr.is_terminal:
+        last = [-1]
+
+        def plain(done: int, total: int, name: str) -> None:
+            step = done * 10 // total
+            if step > last[0]:
+                last[0] = step
+                stderr.print(f"eval: {done}/{total} notes", markup=False)
+
+        yield plain
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr)
+    task = bar.add_task("eval", total=None)
+    with bar:
+        yield lambda done, total, name: bar.update(task, completed=done, total=total)
+
+
+def _print(data: dict) -> None:
+    o = data["overall"]
+    lines = [f"notes {data['notes']}  valid {data['validity_rate']:.0%}  failed {data['unparsable_or_failed']}"]
+    if data["scored_notes"]:
+        lines.append(f"overall  P {o['precision']:.3f}  R {o['recall']:.3f}  F1 {o['f1']:.3f}  "
+                     f"(tp {o['tp']}, fp {o['fp']}, fn {o['fn']})")
+    else:
+        lines.append("no concept labels to score (precision and recall need a gold item list)")
+    for kind, s in data["per_kind"].items():
+        lines.append(f"  {kind:<13} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  (tp {s['tp']}, fp {s['fp']}, fn {s['fn']})")
+    lines.append(f"grounding rate {data['grounding_rate']:.0%}")
+    if data["chief_complaint_hit_rate"] is not None:
+        lines.append(f"chief complaint hit rate {data['chief_complaint_hit_rate']:.0%}")
+    if data["notes_per_minute"]:
+        lines.append(f"{data['notes_per_minute']} notes/min" + (f", {data['tokens_per_second']} tokens/s" if data["tokens_per_second"] else ""))
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval", help=HELP)(eval_command)

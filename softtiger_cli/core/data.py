@@ -1,0 +1,98 @@
+"""The data every stage passes on: a note, spans of it, the items read from it and what they assert.
+
+Every stage imports these and nothing imports a stage for its types: `note/` reads a Note, `pipeline/`
+turns it into an Extraction of Items with Spans and Assertions, `fhir/` maps an Extraction to FHIR.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # types only: core never imports a stage at run time
+    from softtiger_cli.clinical.vitals import Vital
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note's text (line endings normalised to \\n) and where it came from. Offsets index `text`."""
+
+    text: str
+    source: str  # a path, or "<stdin>"
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """Characters [start, end) of the note, and how the item's words were found there."""
+
+    start: int
+    end: int
+    method: str  # exact | normalized | fuzzy | abbreviation | pattern
+
+    def length(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What the note says about an item, decided once by the assertion step (pipeline/decide.py)."""
+
+    certainty: str = "affirmed"  # affirmed | negated | possible
+    subject: str = "patient"  # patient | family
+    relationship: str = ""  # for family: mother, father, ...
+    time: str = "current"  # current | history | planned
+
+
+@dataclass
+class Item:
+    """One extracted thing (a problem, a medication, ...) with the note spans it came from."""
+
+    group: str
+    values: dict[str, Any]
+    spans: list[Span] = field(default_factory=list)
+    grounding: str = "ungrounded"  # exact | normalized | fuzzy | abbreviation | ungrounded
+    assertion: Assertion | None = None  # decided by rules on the note when the item is grounded
+    onset: str | None = None  # a resolved FHIR date for the item's onset or occurrence
+    origin: str = "model"  # model | list (read from a written-out list) | both
+
+    @property
+    def key(self) -> str:
+        """The concept's identity for merging: its main text, lower case, words only."""
+        return " ".join(re.findall(r"[a-z0-9]+", str(next(iter(self.values.values()), "")).lower()))
+
+
+@dataclass
+class Extraction:
+    """Everything read from one note for the tasks asked, ready for assembly.
+
+    `groups` holds every task's groups (their names are unique across tasks), in task order; `group_task`
+    says which task's schema describes each group.
+    """
+
+    note: Note
+    tasks: tuple[str, ...]
+    version: str
+    model_label: str
+    groups: dict[str, list[Item]]
+    group_task: dict[str, str]
+    patient: dict[str, str]
+    chunks: list[tuple[int, int]]
+    generations: list[Any] = field(default_factory=list)  # llm Generation records, for stats
+    dropped_ungrounded: int = 0
+    kept_ungrounded: int = 0
+    dropped_implausible: int = 0
+    skipped_questions: int = 0
+    retried: int = 0
+    note_date: str | None = None
+    vitals: list["Vital"] = field(default_factory=list)
+    negated_dropped: int = 0
+    overrides: dict[str, int] = field(default_factory=dict)
+    debug: list[dict[str, Any]] = field(default_factory=list)
+    list_items: int = 0  # items read from written-out lists (before merging)
+    covered_questions: int = 0  # questions not asked: lists covered everything the group could read
+
+    def count(self, what: str, n: int = 1) -> None:
+        """Count a rule's override of the model (shown in the run summary)."""
+        self.overrides[what] = self.overrides.get(what, 0) + n

@@ -1,0 +1,142 @@
+"""Ground the model's answers in the note: every item's words must be found there, and every free-text
+field the note does not support is blanked. Patient facts are kept only where the note states them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from softtiger_cli.clinical.abbreviations import abbreviations_for
+from softtiger_cli.core.data import Item, Span
+from softtiger_cli.note.grounding import Grounder
+
+_HEADING = re.compile(r"^\s*([A-Z][A-Z /&-]{2,}|[A-Za-z][A-Za-z /&-]{2,}:)\s*$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_GENDER_CUES = {
+    "female": re.compile(r"\b(female|woman|girl|she|her|mrs|ms)\b", re.I),
+    "male": re.compile(r"\b(male|man|boy|he|his|mr)\b", re.I),
+}
+_BIRTH_CUE = re.compile(r"\b(dob|d\.o\.b\.?|born|birth|birthdate)\b", re.I)
+
+
+def add_span(item: Item, span: Span) -> None:
+    if all((s.start, s.end) != (span.start, span.end) for s in item.spans):
+        item.spans.append(span)
+
+
+def plausible(text: str, note: str, patient_name: str = "") -> bool:
+    """A main text worth keeping: some letters, not a bare heading, not the patient's name."""
+    stripped = text.strip().strip(":").strip()
+    if sum(ch.isalpha() for ch in stripped) < 3:
+        return False
+    if patient_name and stripped.lower() == patient_name.strip().lower():
+        return False
+    for line in note.splitlines():
+        if line.strip().strip(":").strip().lower() == stripped.lower() and _HEADING.match(line):
+            return False
+    return True
+
+
+def date_in_note(value: str, note: str) -> bool:
+    """An ISO (partial) date the note supports: written as such, or its year with its month and day nearby."""
+    if not value:
+        return False
+    if value in note:
+        return True
+    m = _DATE.match(value)
+    if not m:
+        return False
+    year, month, day = m.groups()
+    for hit in re.finditer(year, note):
+        window = note[max(0, hit.start() - 12) : hit.end() + 12]
+        numbers = {int(n) for n in re.findall(r"\d{1,2}", window.replace(year, " "))}
+        if (month is None or int(month) in numbers) and (day is None or int(day) in numbers):
+            return True
+    return False
+
+
+def ground_value(node: dict[str, Any], value: Any, grounder: Grounder, spans: list[Span],
+                 window: tuple[int, int] | None = None) -> Any:
+    """Keep what the note supports: free text found in the note, dates it states, enums as given.
+
+    Free text that cannot be found is blanked (lists lose the element); spans found are collected.
+    """
+    kind = node.get("type")
+    if kind == "array":
+        kept = [ground_value(node["items"], v, grounder, spans, window) for v in (value or [])]
+        if node["items"].get("type") == "object":  # an element whose main (first) field is gone goes too
+            first = next(iter(node["items"]["properties"]), None)
+            kept = [v for v in kept if isinstance(v, dict) and v.get(first)]
+        return [v for v in kept if v not in ("", None, {})]
+    if kind == "object":
+        return {k: ground_value(sub, (value or {}).get(k), grounder, spans, window) for k, sub in node["properties"].items()}
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    if "enum" in node:
+        return value
+    if node.get("format") == "partial-date":
+        return value if date_in_note(value, grounder.note) else ""
+    if sum(ch.isalpha() for ch in value) < 2:
+        return ""
+    span = grounder.find(value, min_ratio=0.9, window=window)
+    if span is None:
+        return ""
+    spans.append(span)
+    return value
+
+
+def find_with_abbreviations(grounder: Grounder, text: str, window: tuple[int, int] | None) -> Span | None:
+    """Find text in the note, or an abbreviation of it ("hypertension" is found as "HTN")."""
+    span = grounder.find(text, window=window)
+    if span is not None:
+        return span
+    for abbrev in abbreviations_for(text):
+        for lo, hi in ([window] if window else []) + [(0, len(grounder.note))]:
+            m = re.compile(r"(?<![A-Za-z0-9])" + re.escape(abbrev) + r"(?![A-Za-z0-9])", re.I).search(grounder.note, lo, hi)
+            if m:
+                return Span(m.start(), m.end(), "abbreviation")
+    return None
+
+
+def ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], single: bool,
+                window: tuple[int, int] | None = None) -> None:
+    """Ground the main text (list groups) and every free-text field; blank what the note does not say."""
+    props = schema_item["properties"]
+    keys = list(props)
+    if not single:
+        span = find_with_abbreviations(grounder, str(item.values.get(keys[0], "")), window)
+        if span is None:
+            return
+        add_span(item, span)
+        item.grounding = span.method
+        keys = keys[1:]
+    found: list[Span] = []
+    for key in keys:
+        item.values[key] = ground_value(props[key], item.values.get(key), grounder, found, window)
+    for span in found:
+        add_span(item, span)
+    if single:
+        item.grounding = min((s.method for s in found), key=("exact", "normalized", "fuzzy").index, default="exact")
+
+
+def _birth_cue_near(date: str, note: str) -> bool:
+    """A birth date needs a birth cue just before its year: visit dates are not birth dates."""
+    year = date[:4]
+    return any(_BIRTH_CUE.search(note[max(0, m.start() - 40) : m.start()]) for m in re.finditer(year, note))
+
+
+def check_patient(values: dict[str, Any], grounder: Grounder) -> dict[str, str]:
+    """Keep only patient facts the note supports: a name it contains, a gender it cues, a date it has."""
+    kept: dict[str, str] = {}
+    name = str(values.get("name", "")).strip()
+    if name and len(name) > 2 and grounder.find(name, min_ratio=0.95) is not None:
+        kept["name"] = name
+    gender = values.get("gender", "")
+    cue = _GENDER_CUES.get(gender)
+    if cue is not None and cue.search(grounder.note):
+        kept["gender"] = gender
+    birth = str(values.get("birthDate", ""))
+    if date_in_note(birth, grounder.note) and _birth_cue_near(birth, grounder.note):
+        kept["birthDate"] = birth
+    return kept

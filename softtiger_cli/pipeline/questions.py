@@ -1,0 +1,123 @@
+"""What each question reads and how it is put: the prompt, the answer's token bound, and steering
+(which sections of a chunk a group's question reads, and when lists have already settled it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from softtiger_cli.clinical.abbreviations import glossary
+from softtiger_cli.fhir.schema import GroupSpec
+from softtiger_cli.note.chunking import Chunk
+from softtiger_cli.note.sections import Section
+
+SYSTEM_PROMPT = (
+    "You extract facts from a clinical note into JSON. Copy names exactly as the note writes them. "
+    "Include only what the note states about this patient. If the note states nothing for the task, "
+    "answer with an empty list."
+)
+
+
+def _describe(doc: dict[str, Any]) -> str:
+    text = doc.get("description", "")
+    inner = doc["items"] if doc.get("type") == "array" else doc
+    if inner.get("type") == "object":
+        parts = "; ".join(f"{k}: {sub.get('description', '')}" for k, sub in inner["properties"].items())
+        text += f" ({parts})"
+    if doc.get("type") == "array":
+        text = "a list of " + text
+    return text
+
+
+def _field_lines(schema: dict[str, Any]) -> str:
+    return "\n".join(f"- {key}: {_describe(doc)}" for key, doc in schema["properties"].items())
+
+
+def group_prompt(group: GroupSpec, group_schema: dict[str, Any], chunk_text: str) -> str:
+    """The user turn: the note first (shared by every group, so its KV cache is reused), then the ask."""
+    body = group_schema["properties"][group.name]
+    item_schema = body if group.single else body["items"]
+    shape = "{...}" if group.single else "[{...}, ...]"
+    terms = glossary(chunk_text)
+    abbrev = f"Abbreviations: {'; '.join(terms)}\n" if terms else ""
+    return (
+        f"Clinical note:\n\"\"\"\n{chunk_text}\n\"\"\"\n\n{abbrev}"
+        f"Task: {group.ask}\n"
+        f"{'Give' if group.single else 'Each item has'}:\n{_field_lines(item_schema)}\n"
+        f"Answer with JSON only: {{\"{group.name}\": {shape}}}"
+    )
+
+
+def _worst_chars(node: dict[str, Any]) -> int:
+    if "enum" in node:
+        return max(len(json.dumps(v)) for v in node["enum"])
+    kind = node.get("type")
+    if kind == "array":
+        return 2 + node.get("maxItems", 8) * (_worst_chars(node["items"]) + 1)
+    if kind == "object":
+        return 2 + sum(len(json.dumps(k)) + 2 + _worst_chars(v) for k, v in node["properties"].items())
+    if node.get("format") == "partial-date":
+        return 12
+    return node.get("maxLength", 60) + 2
+
+
+def output_bound(group: GroupSpec, group_schema: dict[str, Any]) -> int:
+    """Worst-case answer length in tokens (one token per character at worst): a complete answer fits."""
+    return _worst_chars(group_schema["properties"][group.name]) + len(group.name) + 8
+
+
+# Which sections a group reads, and words that make a chunk worth asking about it anyway.
+STEERING: dict[str, tuple[tuple[str, ...], str]] = {
+    "problems": (("chief_complaint", "hpi", "pmh", "assessment", "other"), r"diagnos|history of|disease|disorder"),
+    "medications": (("medications", "plan", "hpi", "assessment"), r"\b(mg|mcg|tablet|capsule|daily|bid|tid|prescribed|medication)"),
+    "allergies": (("allergies",), r"allerg|nkda|intoleran"),
+    "procedures": (("procedures", "plan", "hpi", "pmh", "assessment"), r"procedure|surgery|ectomy|otomy|plasty|s/p|biopsy|scopy|graft"),
+    "immunizations": (("immunizations", "plan"), r"vaccin|immuniz|influenza|tetanus|covid"),
+    "results": (("vitals", "results", "exam"), r"\b(bp|blood pressure|hr|pulse|temp|spo2|lab|result|mg/dl|mmol)"),
+    "plan": (("plan", "assessment"), r"\bplan\b|follow[- ]up|will |recommend"),
+    "impression": (("assessment", "plan", "results", "exam", "chief_complaint", "hpi"), r"assess|impression"),
+}
+
+# Closed-vocabulary groups: in a note whose lists were read, their question needs a cue word in what is left.
+CUE_REQUIRED = frozenset({"medications", "allergies", "procedures", "immunizations"})
+
+
+def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | None:
+    """The text a group's question should read in this chunk, or None to skip the question.
+
+    A note with recognised headings sends each question only the sections it concerns (a medication
+    question reads the medication list, not the social history); a chunk with none of them is asked only
+    when it mentions the group's cue words. Notes without headings are read whole.
+    """
+    whole = chunk.text(note)
+    rule = STEERING.get(group)
+    if rule is None or not any(s.kind != "other" for s in secs):
+        return whole
+    kinds, cues = rule
+    parts = []
+    for s in secs:
+        lo, hi = max(s.start, chunk.start), min(s.end, chunk.end)
+        if lo < hi and s.kind in kinds and note[lo:hi].strip():
+            text = note[lo:hi].strip()
+            if lo > s.start and s.heading:
+                text = f"{s.heading} (continued):\n{text}"
+            parts.append(text)
+    if parts:
+        return "\n\n".join(parts)
+    if re.search(cues, note[chunk.start : chunk.end], re.I):
+        return whole
+    return None
+
+
+def settled_by_lists(group: str, context: str, secs: list[Section], own: bool) -> bool:
+    """After list text is blanked out: nothing left to read, or (for a closed-vocabulary group, or one
+    whose own lists were read) none of the group's cue words left."""
+    probe = context
+    for s in secs:  # a heading ("Medications") is no cue that prose below it holds more
+        probe = probe.replace(s.heading, " ") if s.heading else probe
+    if sum(ch.isalpha() for ch in probe) < 3:
+        return True
+    rule = STEERING.get(group)
+    return (own or group in CUE_REQUIRED) and (rule is None or not re.search(rule[1], probe, re.I))
