@@ -101,3 +101,8 @@ def glossary(text: str, limit: int = 12) -> list[str]:
         if len(seen) >= limit:
             break
     return list(seen.values())
+
+
+def lexicon_abbreviations() -> dict[str, str]:
+    """Unambiguous abbreviations as a note writes them ("HTN" -> "hypertension"), for the term finder."""
+    return {abbrev.upper(): expansion for abbrev, expansion in ABBREVIATIONS.items()}

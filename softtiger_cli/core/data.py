@@ -37,12 +37,13 @@ class Span:
 
 @dataclass(frozen=True)
 class Assertion:
-    """What the note says about an item, decided once by the assertion step (pipeline/decide.py)."""
+    """What the note says around an item (clinical/assertions.py); its meaning per kind is decided once,
+    in the assertion step (pipeline/decide.py, clinical/status.py)."""
 
     certainty: str = "affirmed"  # affirmed | negated | possible
     subject: str = "patient"  # patient | family
     relationship: str = ""  # for family: mother, father, ...
-    time: str = "current"  # current | history | planned
+    time: str = "current"  # current | history | resolved | planned | hypothetical
 
 
 @dataclass
@@ -55,12 +56,21 @@ class Item:
     grounding: str = "ungrounded"  # exact | normalized | fuzzy | abbreviation | ungrounded
     assertion: Assertion | None = None  # decided by rules on the note when the item is grounded
     onset: str | None = None  # a resolved FHIR date for the item's onset or occurrence
-    origin: str = "model"  # model | list (read from a written-out list) | both
+    origin: str = "model"  # model | list (read from a written-out list) | lexicon | pattern | both
+    status: str = ""  # decided by the assertion step: active, absent, family, intended, planned, ... (status.py)
+    coding: tuple[str, str, str] | None = None  # (system, code, display) from a shipped code list
+    concept: str = ""  # identity for merging when known ("icd-10-cm:I10", "drug:lisinopril"); else the text
 
     @property
     def key(self) -> str:
-        """The concept's identity for merging: its main text, lower case, words only."""
+        """The concept's identity for merging: a code list's concept, else the main text's words."""
+        if self.concept:
+            return self.concept
         return " ".join(re.findall(r"[a-z0-9]+", str(next(iter(self.values.values()), "")).lower()))
+
+    @property
+    def text(self) -> str:
+        return str(next(iter(self.values.values()), ""))
 
 
 @dataclass
@@ -92,6 +102,7 @@ class Extraction:
     debug: list[dict[str, Any]] = field(default_factory=list)
     list_items: int = 0  # items read from written-out lists (before merging)
     covered_questions: int = 0  # questions not asked: lists covered everything the group could read
+    links: dict[str, str] = field(default_factory=dict)  # a Condition's words -> its item's key (references)
 
     def count(self, what: str, n: int = 1) -> None:
         """Count a rule's override of the model (shown in the run summary)."""

@@ -6,6 +6,9 @@ equal, or when their normalised texts match: lower case, a trailing SNOMED-style
 "(disorder)" removed, punctuation to spaces; then one text's words all occur, in order, in the other's
 (so "lisinopril 10 mg" matches "lisinopril 10 mg oral tablet"). Each gold item matches at most one
 prediction (greedy, in order).
+
+Gold whose items carry a status (aci-annotated/, ANNOTATION.md) is scored by eval.status: kind, text and
+status, read from standard FHIR only, with status accuracy, strict F1 and harmful errors.
 """
 
 from __future__ import annotations
@@ -127,10 +130,15 @@ class GoldNote:
     note_path: Path
     concepts: list[Concept] | None  # None when the gold has no concept list (ACI-Bench weak labels)
     chief_complaint: str = ""
+    status_items: list[Any] | None = None  # status gold (aci-annotated/): eval.status.StatusItem list
 
 
 def load_gold(folder: Path) -> list[GoldNote]:
-    """Gold in the eval-dev format (NAME.txt + NAME.gold.json) or as gold FHIR Bundles (NAME.gold.json)."""
+    """Gold in the eval-dev format (NAME.txt + NAME.gold.json) or as gold FHIR Bundles (NAME.gold.json).
+
+    Gold items that carry a `status` (aci-annotated/, ANNOTATION.md) are status gold, scored by eval.status."""
+    from softtiger_cli.eval.status import is_status_gold, items_from_gold
+
     out = []
     for gold_path in sorted(folder.glob("*.gold.json")):
         name = gold_path.name[: -len(".gold.json")]
@@ -139,6 +147,9 @@ def load_gold(folder: Path) -> list[GoldNote]:
         if data.get("resourceType") == "Bundle":
             concepts: list[Concept] | None = concepts_from_bundle(data)
             chief = ""
+        elif is_status_gold(data):
+            out.append(GoldNote(name, note_path, None, "", items_from_gold(data["gold"])))
+            continue
         elif "gold" in data:
             concepts = [Concept(g["kind"], g.get("text") or g.get("display", ""), g.get("system", ""), g.get("code", ""))
                         for g in data["gold"] if g.get("kind") in KINDS]
@@ -181,6 +192,8 @@ class Report:
     chief_hits: int = 0
     seconds: float = 0.0
     tokens: int = 0
+    status: Any = None  # eval.status.StatusReport once a status-gold note is scored
+
 
     def add_bundle(self, gold: GoldNote, bundle: dict[str, Any]) -> None:
         self.valid += 1
@@ -194,6 +207,13 @@ class Report:
             self.scored_notes += 1
             for kind, c in score(concepts_from_bundle(bundle), gold.concepts).items():
                 self.counts[kind].add(c)
+        if gold.status_items is not None:
+            from softtiger_cli.eval.status import StatusReport, items_from_bundle, score_status
+
+            self.scored_notes += 1
+            if self.status is None:
+                self.status = StatusReport()
+            self.status.add(gold.name, score_status(items_from_bundle(bundle), gold.status_items))
         if gold.chief_complaint:
             self.chief_total += 1
             self.chief_hits += chief_complaint_hit(bundle, gold.chief_complaint)
@@ -202,7 +222,7 @@ class Report:
         overall = Counts()
         for c in self.counts.values():
             overall.add(c)
-        return {
+        data = {
             "notes": self.notes,
             "validity_rate": round(self.valid / self.notes, 3) if self.notes else 0.0,
             "unparsable_or_failed": len(self.failed),
@@ -215,4 +235,14 @@ class Report:
             "notes_per_minute": round(self.notes / (self.seconds / 60), 2) if self.seconds else None,
             "tokens_per_second": round(self.tokens / self.seconds, 1) if self.seconds and self.tokens else None,
         }
+        if self.status is not None:
+            # status gold: text P/R/F1 per kind as before, plus status accuracy, strict F1, harmful errors and
+            # the condition confusion table (old-format notes in the same folder still add to plain counts)
+            status = self.status.as_dict()
+            mixed = any(c.tp + c.fp + c.fn for c in self.counts.values())
+            data["status_gold"] = True
+            data["status_overall" if mixed else "overall"] = status.pop("overall")
+            data["status_per_kind" if mixed else "per_kind"] = status.pop("per_kind")
+            data.update(status)
+        return data
 

@@ -8,13 +8,16 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Callable
 
+from softtiger_cli.clinical.abbreviations import lexicon_abbreviations
 from softtiger_cli.clinical.dates import find_note_date
 from softtiger_cli.clinical.lists import ListItem, read_lists
+from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.clinical.vitals import Vital, read_vitals
 from softtiger_cli.core.data import Note
 from softtiger_cli.note.chunking import Chunk, chunk_note
 from softtiger_cli.note.grounding import Grounder
 from softtiger_cli.note.sections import Section, Sentence, sections, sentences
+from softtiger_cli.terms import Mention, find_mentions
 
 
 @dataclass
@@ -31,6 +34,8 @@ class NoteAnalysis:
     list_regions: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, group)
     masked: str = ""  # the note with list regions blanked out (offsets unchanged)
     chunks: list[Chunk] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)  # lexicon terms: conditions, drugs, vaccines
+    procedures: list[tuple[int, int]] = field(default_factory=list)  # tests and procedures, by pattern
 
     @property
     def text(self) -> str:
@@ -66,7 +71,9 @@ def analyse(note: Note, *, note_date: str | None = None, use_lists: bool = True)
         found = find_note_date(note.text)
         note_date = found.isoformat() if found else None
     analysis = NoteAnalysis(note=note, sections=secs, sentences=sents, note_date=note_date,
-                            grounder=Grounder(note.text), vitals=read_vitals(note.text), masked=note.text)
+                            grounder=Grounder(note.text), vitals=read_vitals(note.text), masked=note.text,
+                            mentions=find_mentions(note.text, extra_terms=lexicon_abbreviations()),
+                            procedures=find_procedures(note.text))
     if use_lists:
         analysis.list_items, analysis.list_regions = read_lists(note.text, secs)
         analysis.masked = mask(note.text, [(lo, hi) for lo, hi, _ in analysis.list_regions])

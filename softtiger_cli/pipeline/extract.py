@@ -20,7 +20,8 @@ from softtiger_cli.fhir.schema import GroupSpec, TaskSpec
 from softtiger_cli.llm.base import Backend
 from softtiger_cli.pipeline.analyse import NoteAnalysis, chunk
 from softtiger_cli.pipeline.ask import ask
-from softtiger_cli.pipeline.decide import decide
+from softtiger_cli.pipeline.candidates import code_items, combine
+from softtiger_cli.pipeline.decide import decide, link_conditions, settle_single
 from softtiger_cli.pipeline.ground import check_patient, ground_item, plausible
 from softtiger_cli.pipeline.merge import merge_items
 from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, group_prompt, output_bound, settled_by_lists, steer
@@ -138,26 +139,43 @@ def extract(
                     ground_item(item, analysis.grounder, node, group.single, (piece.start, piece.end))
                     result.groups[group.name].append(item)
     result.patient = check_patient(patient_votes, analysis.grounder)
-    singles = {g.name for _, g in asked if g.single}
-    for name, items in result.groups.items():
-        result.groups[name] = _keep(merge_items(items, single=name in singles), name in singles, result, analysis,
-                                    ungrounded)
-    if "results" in result.groups:  # the IPS task: vital signs are read by pattern, the model cross-checks
-        result.vitals = analysis.vitals
-        if result.vitals:
-            before = len(result.groups["results"])
-            result.groups["results"] = [i for i in result.groups["results"] if not VITAL_WORDS.search(i.key)]
-            if before > len(result.groups["results"]):
-                result.count("vital sign read by pattern", before - len(result.groups["results"]))
+    settle(result, analysis, item_schemas, {g.name for _, g in asked if g.single}, ungrounded)
     return result
 
 
-def _keep(merged: list[Item], single: bool, result: Extraction, analysis: NoteAnalysis, ungrounded: str) -> list[Item]:
-    """The merged items worth a resource: plausible, grounded (or kept by policy), not negated."""
+def settle(result: Extraction, analysis: NoteAnalysis, item_schemas: dict[str, dict[str, Any]], singles: set[str],
+           ungrounded: str) -> None:
+    """From proposals to decided items: keep what the note supports, add what code finds in the note,
+    merge one item per concept, decide each item's meaning, link the impression's and the encounter's
+    problems to the patient's Conditions."""
+    proposed: list[Item] = []
+    for name, items in result.groups.items():
+        proposed += _supported(merge_items(items, single=name in singles), name in singles, result, analysis,
+                               ungrounded)
+    lists = {g: s for g, s in item_schemas.items() if g not in singles}
+    found = code_items(analysis, result, lists)
+    pooled = combine(found, [i for i in proposed if i.group not in singles], analysis)
+    for name in result.groups:
+        if name in singles:
+            result.groups[name] = [settle_single(i, result, analysis) for i in proposed if i.group == name]
+            continue
+        decided = [d for item in merge_items([i for i in pooled if i.group == name]) for d in decide(item, result, analysis)]
+        result.groups[name] = merge_items(decided)
+    link_conditions(result, analysis)
+    if "results" in result.groups:  # vital signs come from the pattern reader only, with numbers and units
+        result.vitals = analysis.vitals
+        before = len(result.groups["results"])
+        result.groups["results"] = [i for i in result.groups["results"] if not VITAL_WORDS.search(i.key)]
+        if before > len(result.groups["results"]):
+            result.count("vital sign read by pattern", before - len(result.groups["results"]))
+
+
+def _supported(merged: list[Item], single: bool, result: Extraction, analysis: NoteAnalysis,
+               ungrounded: str) -> list[Item]:
+    """The proposals worth deciding: plausible and grounded (or kept by policy)."""
     kept = []
     for item in merged:
-        main = str(next(iter(item.values.values()), ""))
-        if not single and not plausible(main, analysis.text, result.patient.get("name", "")):
+        if not single and not plausible(item.text, analysis.text, result.patient.get("name", "")):
             result.dropped_implausible += 1
             continue
         if item.grounding == "ungrounded":
@@ -165,7 +183,5 @@ def _keep(merged: list[Item], single: bool, result: Extraction, analysis: NoteAn
                 result.dropped_ungrounded += 1
                 continue
             result.kept_ungrounded += 1
-        if not single and not decide(item, result, analysis):
-            continue
         kept.append(item)
     return kept

@@ -87,6 +87,8 @@ def structure_note(
                          keep_debug=options.keep_debug, on_progress=on_progress)
     stamp = options.timestamp or now_instant()
     schemas = {tg.task.name: tg.schema for tg in tasks}
+    if "ips" in extraction.group_task.values() and "ips" not in schemas:  # Conditions the impression names
+        schemas["ips"] = load(options.fhir_version, "ips").schema
     bundle = assemble(extraction, AssemblyOptions(timestamp=stamp, options_key=options.key()), schemas)
     ips = "ips" in options.tasks
     problems = validate_bundle(bundle, options.fhir_version, ips_required=REQUIRED_SECTION_CODES if ips else None)

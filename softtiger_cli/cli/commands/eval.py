@@ -19,7 +19,7 @@ def eval_command(
     gold_dir: Path = typer.Argument(..., help="Folder of NAME.txt + NAME.gold.json (eval-dev format or gold FHIR Bundles)."),
     bundles: Optional[Path] = typer.Option(None, "--bundles", help="Score existing bundles DIR/NAME.json instead of running a model."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to run when --bundles is not given (default: the embedded one)."),
-    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Tasks to run (default: ips)."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="ips | impression | encounter | all (repeatable or comma list; default all, as structure)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N notes."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     lists: bool = typer.Option(True, "--lists/--no-lists", help="Let the list reader read written-out lists (--no-lists: the model alone)."),
@@ -43,7 +43,7 @@ def eval_command(
 
         engine = open_engine(model, device="auto", n_ctx=None, seed=0, threads=threads, offline=False,
                              say=(lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr)))
-    options = StructureOptions(tasks=parse_tasks(task or ["ips"]), timestamp="2000-01-01T00:00:00Z", use_lists=lists)
+    options = StructureOptions(tasks=parse_tasks(task or []), timestamp="2000-01-01T00:00:00Z", use_lists=lists)
     started = time.perf_counter()
     with _note_progress(enabled=not quiet) as progress:
         for i, gold in enumerate(golds):
@@ -101,6 +101,9 @@ def _note_progress(enabled: bool) -> Iterator[Callable[[int, int, str], None]]:
 
 
 def _print(data: dict) -> None:
+    if data.get("status_gold"):
+        _print_status(data)
+        return
     o = data["overall"]
     lines = [f"notes {data['notes']}  valid {data['validity_rate']:.0%}  failed {data['unparsable_or_failed']}"]
     if data["scored_notes"]:
@@ -113,6 +116,42 @@ def _print(data: dict) -> None:
     lines.append(f"grounding rate {data['grounding_rate']:.0%}")
     if data["chief_complaint_hit_rate"] is not None:
         lines.append(f"chief complaint hit rate {data['chief_complaint_hit_rate']:.0%}")
+    if data["notes_per_minute"]:
+        lines.append(f"{data['notes_per_minute']} notes/min" + (f", {data['tokens_per_second']} tokens/s" if data["tokens_per_second"] else ""))
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _print_status(data: dict) -> None:
+    """Status gold: per kind P/R/F1 on text, status accuracy, strict F1; harmful errors; condition confusion."""
+    def num(v: object) -> str:
+        return "   -  " if v is None else f"{v:.3f} "
+
+    lines = [f"notes {data['notes']}  valid {data['validity_rate']:.0%}  failed {data['unparsable_or_failed']}"]
+    for f in data["failures"]:
+        lines.append(f"  failed {f['note']}: {f['reason']}")
+    per_kind = data.get("status_per_kind", data["per_kind"])
+    overall = data.get("status_overall", data["overall"])
+    lines.append(f"{'kind':<13} {'P':>6} {'R':>6} {'F1':>6} {'status':>7} {'strict':>7} {'tp':>5} {'fp':>5} {'fn':>5}")
+    lines.append(f"{'':<13} {'':>6} {'':>6} {'':>6} {'acc':>7} {'F1':>7}")
+    for kind, s in [*per_kind.items(), ("all", overall)]:
+        lines.append(f"{kind:<13} {s['precision']:>6.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} {num(s['status_accuracy']):>7} "
+                     f"{s['strict_f1']:>7.3f} {s['tp']:>5} {s['fp']:>5} {s['fn']:>5}")
+    lines.append(f"harmful errors {data['harmful_errors']}  (a denied or a relative's condition written as the patient's)")
+    for h in data["harmful"]:
+        who = f" ({h['relationship']})" if h.get("relationship") else ""
+        lines.append(f"  {h['note']}: {h['text']!r} gold {h['gold_status']}{who} -> {h['resource']} "
+                     f"{h['predicted_text']!r} {h['predicted_status']}")
+    confusion, spurious = data["condition_confusion"], data["condition_false_positives"]
+    cols = [c for c in ("active", "resolved", "history", "possible", "absent", "family")
+            if any(c in row for row in confusion.values()) or c in spurious]
+    cols += sorted({c for row in confusion.values() for c in row} - set(cols) - {"missed"}) + ["missed"]
+    lines.append("conditions, gold status (rows) x predicted status (columns):")
+    lines.append(f"  {'':<10}" + "".join(f"{c:>9}" for c in cols))
+    for g, row in confusion.items():
+        lines.append(f"  {g:<10}" + "".join(f"{row.get(c, 0):>9}" for c in cols))
+    lines.append(f"  {'(no gold)':<10}" + "".join(f"{spurious.get(c, 0) if c != 'missed' else '':>9}" for c in cols))
+    lines.append(f"validity rate {data['validity_rate']:.0%}")
+    lines.append(f"grounding rate {data['grounding_rate']:.0%}")
     if data["notes_per_minute"]:
         lines.append(f"{data['notes_per_minute']} notes/min" + (f", {data['tokens_per_second']} tokens/s" if data["tokens_per_second"] else ""))
     sys.stdout.write("\n".join(lines) + "\n")

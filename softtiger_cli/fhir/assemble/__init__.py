@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from softtiger_cli.core.data import Extraction, Item
-from softtiger_cli.fhir.assemble.builder import SPAN_EXTENSION, AssemblyOptions, BundleBuilder
-from softtiger_cli.fhir.assemble.resources import (apply_assertion, complete, device, label, note_document,
-                                                   place_onset, reshape_for_assertion, span_extensions,
-                                                   vital_observation)
+from softtiger_cli.fhir.assemble.builder import DERIVATION_REFERENCE, AssemblyOptions, BundleBuilder
+from softtiger_cli.fhir.assemble.meaning import reshape, status_values
+from softtiger_cli.fhir.assemble.resources import (complete, device, label, note_document, place_onset,
+                                                   span_extensions, vital_observation)
 from softtiger_cli.fhir.assemble.sections import REQUIRED_SECTION_CODES, SECTIONS, composition
 
-__all__ = ["AssemblyOptions", "REQUIRED_SECTION_CODES", "SECTIONS", "SPAN_EXTENSION", "assemble"]
+__all__ = ["AssemblyOptions", "DERIVATION_REFERENCE", "REQUIRED_SECTION_CODES", "SECTIONS", "assemble"]
 
 
 def assemble(ex: Extraction, opts: AssemblyOptions, schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def assemble(ex: Extraction, opts: AssemblyOptions, schemas: dict[str, dict[str,
     b.add(note_document(b, ex), source_url)
     for url, rtype, node, item in pending:
         res: dict[str, Any] = {"resourceType": rtype, b.subject_field(rtype): {"reference": b.patient_url}}
-        values = apply_assertion(item, ex.note.text)
+        values = status_values(item, ex.note.text, b.version)
         for key, sub in node["properties"].items():
             if sub.get("x-fhir", {}).get("assertion"):
                 continue
@@ -53,7 +53,10 @@ def assemble(ex: Extraction, opts: AssemblyOptions, schemas: dict[str, dict[str,
                 res[key] = built
         place_onset(res, item, b.version)
         res, section = complete(res, b.version)
-        res, section = reshape_for_assertion(res, item, section, b)
+        res, meant = reshape(res, item, b.patient_url, b.version, ex.note_date)
+        section = meant or section
+        if res["resourceType"] == "ClinicalImpression" and ex.note_date and not any(k.startswith("effective") for k in res):
+            res["effectiveDateTime"] = ex.note_date
         ext = span_extensions(item, source_url)
         if ext:
             res["extension"] = ext

@@ -16,7 +16,10 @@ from softtiger_cli.fhir.model import element
 from softtiger_cli.fhir.schema import CONDITION_CLINICAL
 
 
-SPAN_EXTENSION = "https://github.com/softtiger/softtiger/fhir/StructureDefinition/source-span"
+DERIVATION_REFERENCE = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
+_OWN = "https://github.com/softtiger/softtiger/fhir/StructureDefinition/"
+SPAN_MATCH = _OWN + "span-match"  # exact | normalized | fuzzy | abbreviation | pattern
+SPAN_ORIGIN = _OWN + "span-origin"  # list | model | lexicon | pattern | both
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 UCUM = "http://unitsofmeasure.org"
@@ -55,6 +58,7 @@ class BundleBuilder:
         self.base = f"{ex.note.sha256}|{ex.model_label}|{tasks}|{self.version}|{opts.options_key}"
         self.entries: list[dict[str, Any]] = []
         self.by_key: dict[tuple[str, str], str] = {}
+        self.links = ex.links  # a referenced Condition's words -> the key of the decided item it names
         self.patient_url = self.url("Patient")
         self.sections: dict[str, list[tuple[str, str]]] = {s.key: [] for s in SECTIONS}
 
@@ -73,7 +77,7 @@ class BundleBuilder:
 
     def shared(self, resource_type: str, text: str) -> str:
         """A Condition or Location named by text, made once and referenced from everywhere it is named."""
-        key = (resource_type, _key(text))
+        key = (resource_type, self.links.get(_key(text), _key(text)) if resource_type == "Condition" else _key(text))
         if key in self.by_key:
             return self.by_key[key]
         url = self.url(resource_type, key[1])

@@ -7,27 +7,32 @@ import hashlib
 from typing import Any
 
 from softtiger_cli import __version__
-from softtiger_cli.clinical.abbreviations import expand_text
-from softtiger_cli.clinical.assertions import RELATION_CODES
 from softtiger_cli.clinical.vitals import VITAL_LOINC, VITAL_WORDS, Vital
 from softtiger_cli.core.data import Extraction, Item
 from softtiger_cli.fhir.assemble.sections import LOINC
-from softtiger_cli.fhir.assemble.builder import (ALLERGY_CLINICAL, OBS_CATEGORY, SPAN_EXTENSION, UCUM,
-                                                 BundleBuilder)
+from softtiger_cli.fhir.assemble.builder import (ALLERGY_CLINICAL, DERIVATION_REFERENCE, OBS_CATEGORY, SPAN_MATCH,
+                                                 SPAN_ORIGIN, UCUM, BundleBuilder)
+from softtiger_cli.fhir.assemble.meaning import DAR_URL
 from softtiger_cli.fhir.schema import CONDITION_CLINICAL
+
+def span_extension(start: int, length: int, source_url: str, match: str, origin: str) -> dict[str, Any]:
+    """FHIR's derivation-reference: where in the note (the DocumentReference) a resource came from, with
+    softtiger's match kind and origin as sub-extensions of its own."""
+    parts: list[dict[str, Any]] = [
+        {"url": "reference", "valueReference": {"reference": source_url}},
+        {"url": "offset", "valueInteger": start},
+        {"url": "length", "valueInteger": length},
+        {"url": SPAN_MATCH, "valueCode": match},
+    ]
+    if origin:
+        parts.append({"url": SPAN_ORIGIN, "valueCode": origin})
+    return {"url": DERIVATION_REFERENCE, "extension": parts}
+
 
 def span_extensions(item: Item, source_url: str) -> list[dict[str, Any]]:
     """One extension per span: offset and length in characters into the note carried by the bundle."""
-    return [
-        {"url": SPAN_EXTENSION, "extension": [
-            {"url": "source", "valueReference": {"reference": source_url}},
-            {"url": "offset", "valueInteger": s.start},
-            {"url": "length", "valueInteger": s.length()},
-            {"url": "match", "valueCode": s.method},
-            {"url": "origin", "valueCode": item.origin},
-        ]}
-        for s in sorted(item.spans, key=lambda s: (s.start, s.end))
-    ]
+    return [span_extension(s.start, s.length(), source_url, s.method, item.origin)
+            for s in sorted(item.spans, key=lambda s: (s.start, s.end))]
 
 
 def note_document(b: BundleBuilder, ex: Extraction) -> dict[str, Any]:
@@ -43,7 +48,7 @@ def note_document(b: BundleBuilder, ex: Extraction) -> dict[str, Any]:
         "status": "current",
         "type": {"coding": [{"system": LOINC, "code": "34109-9", "display": "Note"}]},
         "subject": {"reference": b.patient_url},
-        "description": "The clinical note this bundle was made from; source-span offsets index its text.",
+        "description": "The clinical note this bundle was made from; derivation-reference offsets index its text.",
         "content": [{"attachment": {
             "contentType": "text/plain; charset=utf-8",
             "data": base64.b64encode(data).decode(),
@@ -69,17 +74,15 @@ def label(resource: dict[str, Any]) -> str:
 def complete(res: dict[str, Any], version: str) -> tuple[dict[str, Any], str]:
     """Fill what FHIR requires but a note does not state, and pick the IPS section."""
     rtype = res["resourceType"]
-    section = {"Condition": "problems", "MedicationStatement": "medications", "AllergyIntolerance": "allergies",
-               "Procedure": "procedures", "Immunization": "immunizations", "CarePlan": "plan",
-               "ClinicalImpression": "impression"}.get(rtype, "")
+    section = {"Condition": "problems", "MedicationStatement": "medications", "MedicationRequest": "medications",
+               "AllergyIntolerance": "allergies", "Procedure": "procedures", "Immunization": "immunizations",
+               "CarePlan": "plan", "ServiceRequest": "plan", "ClinicalImpression": "impression"}.get(rtype, "")
     if rtype == "Condition" and "clinicalStatus" not in res:
         res["clinicalStatus"] = {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]}
     elif rtype == "AllergyIntolerance":
         res.setdefault("clinicalStatus", {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]})
     elif rtype == "Immunization":
         res.setdefault("status", "completed")
-        if not any(k.startswith("occurrence") for k in res):
-            res["occurrenceString"] = "date not stated in the note"
     elif rtype == "Observation":
         res.setdefault("status", "final")
         vital = bool(VITAL_WORDS.search(label(res)))
@@ -91,20 +94,6 @@ def complete(res: dict[str, Any], version: str) -> tuple[dict[str, Any], str]:
     elif rtype == "MedicationStatement" and "status" not in res:
         res["status"] = "active" if version == "R4B" else "recorded"
     return res, section
-
-
-def apply_assertion(item: Item, note: str) -> dict[str, Any]:
-    """Values as they should be placed: statuses from the rules' assertion, abbreviations expanded."""
-    values = dict(item.values)
-    a = item.assertion
-    if item.group in ("problems", "procedures") and isinstance(values.get("code"), str):
-        context = note[max(0, item.spans[0].start - 80) : item.spans[0].end + 80] if item.spans else ""
-        values["code"] = expand_text(values["code"], context)
-    if a is not None and item.group == "problems":
-        values["verificationStatus"] = {"possible": "provisional"}.get(a.certainty, "confirmed")
-        if a.time == "history" and values.get("clinicalStatus") in (None, "", "active", "recurrence", "relapse"):
-            values["clinicalStatus"] = "inactive"
-    return values
 
 
 def place_onset(res: dict[str, Any], item: Item, version: str) -> None:
@@ -124,32 +113,6 @@ def place_onset(res: dict[str, Any], item: Item, version: str) -> None:
         res["occurrenceDateTime"] = item.onset
 
 
-def reshape_for_assertion(res: dict[str, Any], item: Item, section: str, b: BundleBuilder) -> tuple[dict[str, Any], str]:
-    """Family items become FamilyMemberHistory, planned ones a CarePlan, historical ones Past illness."""
-    a = item.assertion
-    if a is None or res["resourceType"] != "Condition":
-        return res, section
-    text = res.get("code", {}).get("text", "")
-    if a.subject == "family":
-        rel = a.relationship
-        code = next((c for w, (c, d) in RELATION_CODES.items() if d == rel), "")
-        relationship = ({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": code,
-                                     "display": rel}]} if code else {"text": rel or "family member"})
-        fmh = {"resourceType": "FamilyMemberHistory", "status": "completed",
-               "patient": {"reference": b.patient_url}, "relationship": relationship,
-               "condition": [{"code": {"text": text}}]}
-        if "extension" in res:
-            fmh["extension"] = res["extension"]
-        return fmh, "family"
-    if a.time == "planned":
-        plan = {"resourceType": "CarePlan", "status": "draft", "intent": "plan",
-                "subject": {"reference": b.patient_url}, "description": f"Planned or hypothetical: {text}"}
-        return plan, "plan"
-    if a.time == "history":
-        return res, "past_illness"
-    return res, section
-
-
 def vital_observation(v: Vital, b: BundleBuilder, note_date: str | None, source_url: str) -> dict[str, Any]:
     code, display, ucum, unit_display = VITAL_LOINC[v.kind]
     obs: dict[str, Any] = {
@@ -160,6 +123,10 @@ def vital_observation(v: Vital, b: BundleBuilder, note_date: str | None, source_
     }
     if note_date:
         obs["effectiveDateTime"] = note_date
+    else:  # the vital-signs profile requires effective[x]: the note gives no date
+        obs["_effectiveDateTime"] = {"extension": [{"url": DAR_URL, "valueCode": "unknown"}]}
+    if v.kind == "spo2":  # the vital-signs profile's oxygen saturation code, beside the pulse-oximetry one
+        obs["code"]["coding"].insert(0, {"system": LOINC, "code": "2708-6", "display": "Oxygen saturation in Arterial blood"})
     if v.kind == "bp":
         obs["component"] = []
         for kind, value in v.components:
@@ -171,12 +138,7 @@ def vital_observation(v: Vital, b: BundleBuilder, note_date: str | None, source_
     else:
         unit = {"[degF]": "F", "[lb_av]": "lb", "[in_i]": "in"}.get(v.unit, unit_display)
         obs["valueQuantity"] = {"value": v.value, "unit": unit, "system": UCUM, "code": v.unit}
-    obs["extension"] = [{"url": SPAN_EXTENSION, "extension": [
-        {"url": "source", "valueReference": {"reference": source_url}},
-        {"url": "offset", "valueInteger": v.span.start},
-        {"url": "length", "valueInteger": v.span.length()},
-        {"url": "match", "valueCode": "pattern"},
-    ]}]
+    obs["extension"] = [span_extension(v.span.start, v.span.length(), source_url, "pattern", "pattern")]
     return obs
 
 

@@ -30,6 +30,7 @@ SECTIONS = (
     SectionDef("results", "30954-2", "Relevant diagnostic tests/laboratory data Narrative", "Results"),
     SectionDef("vitals", "8716-3", "Vital signs", "Vital Signs"),
     SectionDef("past_illness", "11348-0", "History of Past illness Narrative", "Past Illness History"),
+    SectionDef("negatives", "10187-3", "Review of systems Narrative", "Pertinent Negatives (stated absent)"),
     SectionDef("family", "10157-6", "History of family member diseases Narrative", "Family History"),
     SectionDef("plan", "18776-5", "Plan of care note", "Plan of Care"),
     SectionDef("impression", "51848-0", "Evaluation note", "Clinical Impression"),

@@ -1,0 +1,200 @@
+"""Candidate items found in the note by code: lexicon terms (conditions, drugs, vaccines from the shipped
+code lists) and tests or procedures by pattern, each with its exact span; and the rule that puts the
+model's and the list reader's items beside them.
+
+A code-found item is the reference for its words: a model or list item that overlaps one of the same
+kind merges into it (origin "both"); a model item of a closed kind (drug, vaccine, test) that no lexicon
+or pattern supports is left out, and a free-text plan step that names a drug, a test or a diagnosis is
+that item, not a CarePlan.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from softtiger_cli.clinical.medications import drug_text, dosage_text
+from softtiger_cli.core.data import Extraction, Item, Span
+from softtiger_cli.pipeline.analyse import NoteAnalysis
+
+MENTION_GROUP = {"condition": "problems", "medication": "medications", "vaccine": "immunizations",
+                 "procedure": "procedures", "allergy": "allergies"}
+# Sections whose words are no condition of the patient's: social habits, an allergy's reaction.
+_NO_CONDITIONS_IN = ("social", "allergies")
+_ALLERGY_LEAD = re.compile(r"\b(?:allerg(?:ic|y|ies)|intoleran(?:t|ce)|reaction)\b[^.;\n]{0,40}$", re.I)
+_ALLERGY_AFTER = re.compile(r"^\s*(?:allergy|allergies|intolerance)\b", re.I)
+_ALLERGENS = re.compile(r"\b(?:latex|peanuts?|tree nuts?|nuts|shellfish|shrimp|eggs?|milk|dairy|soy|wheat|gluten|"
+                        r"bee stings?|wasps?|pollen|dust(?: mites)?|mold|cats?|dogs?|sulfa(?: drugs)?|iodine|"
+                        r"contrast(?: dye)?|adhesive tape|seasonal)\b", re.I)
+_NO_KNOWN = re.compile(r"\b(?:no known (?:drug )?allergies|nkda|nka|no (?:drug )?allergies|denies (?:any )?"
+                       r"(?:drug )?allergies|allergies:\s*(?:none|no|nkda)\b)", re.I)
+_NO_MEDS = re.compile(r"\b(?:no (?:current |regular |daily )?medications|not (?:currently )?(?:on|taking) any "
+                      r"(?:medications|meds)|denies taking any (?:current )?(?:medications|meds)|"
+                      r"takes no (?:medications|meds)|medications:\s*none)\b", re.I)
+
+
+def _first_field(schemas: dict[str, dict[str, Any]], group: str) -> str:
+    return next(iter(schemas[group]["items"]["properties"]))
+
+
+def _in_heading(analysis: NoteAnalysis, start: int) -> bool:
+    sec = analysis.section_at(start)
+    return sec is not None and sec.heading != "" and sec.start <= start < sec.body_start
+
+
+def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, dict[str, Any]]) -> list[Item]:
+    """Items for every lexicon or pattern mention in a group the tasks ask for."""
+    note, out = analysis.text, []
+    drug_spans = [(m.start, m.end) for m in analysis.mentions if m.kind == "medication"]
+    proc_spans = analysis.procedures
+    for m in _joined_drugs(analysis):
+        kind = m[0]
+        start, end, mention = m[1], m[2], m[3]
+        sec = analysis.section_at(start)
+        section = sec.kind if sec else "other"
+        if _in_heading(analysis, start):
+            continue
+        if kind == "condition":
+            if section in _NO_CONDITIONS_IN or any(a <= start and end <= b for a, b in drug_spans + proc_spans):
+                continue
+        if kind == "medication":
+            before = note[max(0, start - 60):start]
+            line_start = note.rfind("\n", 0, start) + 1
+            if section == "allergies" or _ALLERGY_LEAD.search(note[line_start:start] if section != "other"
+                                                               else before) or _ALLERGY_AFTER.match(note[end:]):
+                kind = "allergy"
+        group = MENTION_GROUP[kind]
+        if group not in result.groups:
+            continue
+        item = Item(group=group, values={_first_field(schemas, group): note[start:end]},
+                    spans=[Span(start, end, "exact")], grounding="exact", origin="lexicon")
+        if kind == "medication":
+            dt = drug_text(note, start, end)
+            item.values[_first_field(schemas, group)] = note[dt.start:dt.end]
+            item.spans = [Span(dt.start, dt.end, "exact")]
+            if "dosage" in schemas[group]["items"]["properties"]:
+                item.values["dosage"] = dosage_text(note, dt)
+            item.concept = "drug:" + mention.lower()
+        elif kind == "allergy":
+            item.concept = "allergy:" + mention.lower()
+        elif mention is not None:
+            item.coding = (mention.code.system, mention.code.code, mention.code.display or "") if mention.code else None
+            item.concept = f"{mention.code.system}|{mention.code.code}" if mention.code else ""
+        else:  # a test or procedure found by pattern
+            item.origin = "pattern"
+            item.concept = "proc:" + _proc_key(note[start:end])
+        out.append(item)
+    if "allergies" in result.groups:
+        out += _no_known(analysis, "allergies", _NO_KNOWN, schemas, "no known allergies")
+    if "medications" in result.groups:
+        out += _no_known(analysis, "medications", _NO_MEDS, schemas, "no known medications")
+    return out
+
+
+def _no_known(analysis: NoteAnalysis, group: str, pattern: re.Pattern[str], schemas: dict[str, dict[str, Any]],
+              concept: str) -> list[Item]:
+    m = pattern.search(analysis.text)
+    if not m:
+        return []
+    item = Item(group=group, values={_first_field(schemas, group): analysis.text[m.start():m.end()]},
+                spans=[Span(m.start(), m.end(), "pattern")], grounding="pattern", origin="pattern",
+                status="none", concept=concept)
+    return [item]
+
+
+def _proc_key(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words)
+
+
+def _joined_drugs(analysis: NoteAnalysis) -> list[tuple[str, int, int, Any]]:
+    """(kind, start, end, mention) for every mention; drugs written as one combination
+    ("amoxicillin-clavulanate", "losartan/HCTZ") become one mention. Procedures have no lexicon mention."""
+    note = analysis.text
+    out: list[tuple[str, int, int, Any]] = []
+    for m in analysis.mentions:
+        if (m.kind == "medication" and out and out[-1][0] == "medication"
+                and re.fullmatch(r"\s*[-/]\s*", note[out[-1][2]:m.start])):
+            kind, start, _, first = out[-1]
+            out[-1] = (kind, start, m.end, first)
+            continue
+        key = m.display if m.kind == "medication" else m
+        out.append((m.kind, m.start, m.end, key if m.kind != "medication" else (m.display or m.text)))
+    out += [("procedure", lo, hi, None) for lo, hi in analysis.procedures]
+    return sorted(out, key=lambda x: (x[1], x[2]))
+
+
+_JUNK_WORDS = re.compile(
+    r"^(?:medical (?:reasoning|treatment|history|decision making)|patient (?:agreement|education|instructions)|"
+    r"assessment|plan|impression|history|review of systems|physical exam(?:ination)?|vital signs|results|"
+    r"cardiovascular|respiratory|pulmonary|musculoskeletal|neurological|neuro|psychiatric|gastrointestinal|"
+    r"genitourinary|skin|integumentary|constitutional|heent|eyes|ears|neck|extremities|abdomen|chest|lungs|heart|"
+    r"general|hematologic|lymphatic|endocrine|allergic|immunologic|none|n/a|normal|negative|positive|"
+    r"chief complaint|follow[- ]?up|medications?|allergies|problems?|diagnos[ie]s|social history|family history|"
+    r"past medical history|surgical history|the patient|patient|symptoms?|pain|condition|disease|issue|problem)$",
+    re.I)
+
+
+def junk(text: str) -> bool:
+    """A label, a heading word or a template phrase: never an item ("Medical reasoning", "Cardiovascular")."""
+    words = text.strip().strip(":.-").strip()
+    return not words or bool(_JUNK_WORDS.match(words)) or words.endswith(":")
+
+
+def _overlaps(item: Item, others: list[Item]) -> Item | None:
+    for o in others:
+        if any(s.start < t.end and s.end > t.start for s in item.spans for t in o.spans):
+            return o
+    return None
+
+
+def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) -> list[Item]:
+    """Code-found items, plus the list reader's and the model's where no code-found item covers them.
+
+    A model item of a closed kind (a drug, a vaccine, a test) needs the lexicon's or a pattern's support;
+    a model plan step that names a drug, a test or a diagnosis is that item, not prose.
+    """
+    by_group: dict[str, list[Item]] = {}
+    for item in code_found:
+        by_group.setdefault(item.group, []).append(item)
+    everything = [i for i in code_found if i.status != "none"]
+    kept = list(code_found)
+    for item in others:
+        same = _overlaps(item, by_group.get(item.group, []))
+        if same is not None:
+            if item.origin in ("model", "list") and same.origin in ("lexicon", "pattern"):
+                same.origin = "both"
+            for key, value in list(item.values.items())[1:]:  # what the code-found item lacks: a reaction,
+                if value and not same.values.get(key):       # an onset, a dosage the model or list read
+                    same.values[key] = value
+            continue
+        if item.group == "plan" and _overlaps(item, everything) is not None:
+            continue  # "Start amoxicillin": the drug item says it
+        if item.origin == "model" and not _model_plausible(item):
+            continue
+        if junk(item.text):
+            continue
+        kept.append(item)
+    return kept
+
+
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|units?|ml|g)\b", re.I)
+
+
+def _model_plausible(item: Item) -> bool:
+    """A model answer with no lexicon or pattern support is kept only where its shape fits its kind."""
+    text = item.text.strip()
+    words = len(text.split())
+    if item.grounding not in ("exact", "normalized", "abbreviation") or words == 0:
+        return False
+    if item.group == "problems":
+        return words <= 5 and not re.search(r"\d", text) and not _DOSE.search(text)
+    if item.group == "medications":
+        return bool(_DOSE.search(text)) and words <= 6
+    if item.group == "allergies":
+        return bool(_ALLERGENS.search(text))
+    if item.group in ("procedures", "immunizations"):
+        return False
+    if item.group == "results":
+        return bool(re.search(r"\d", str(item.values.get("valueString", ""))))
+    return words <= 20
