@@ -58,7 +58,7 @@ def main() -> None:
         pos = max(pos, hi)
     covered = covered and pos >= len(note.text.rstrip())
     span_exts = [s for e in result.bundle["entry"] for s in e["resource"].get("extension", [])
-                 if s.get("url", "").endswith("source-span")]
+                 if s.get("url", "").endswith("derivation-reference")]
     in_bounds = 0
     for ext in span_exts:
         fields = {f["url"]: list(f.values())[1] for f in ext["extension"]}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PINNED_TIMESTAMP
-from softtiger_cli.llm.openai import check_answer, defang, group_schema, portable_schema, rooted_grammar
+from softtiger_cli.llm.openai import check_answer, defang, portable_schema, rooted_grammar
 from softtiger_cli.fhir.validate import validate_bundle
 
 NOTES = [
@@ -103,8 +103,11 @@ def _minimal(node: dict):
 
 def test_schema_check_and_portable_schema() -> None:
     from softtiger_cli.fhir.grammars import load
+    from softtiger_cli.fhir.schema import TASKS
+    from softtiger_cli.pipeline.questions import answer_schema
 
-    schema = group_schema(load("R4B", "encounter").schema, "encounter")
+    group = TASKS["encounter"].groups[0]
+    schema = answer_schema(group, {"properties": {"encounter": load("R4B", "encounter").schema["properties"]["encounter"]}})
     portable = json.dumps(portable_schema(schema))
     assert "x-fhir" not in portable and "partial-date" not in portable
     good = _minimal(schema)

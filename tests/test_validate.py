@@ -72,7 +72,7 @@ def test_spans_index_the_note() -> None:
         for ext in entry["resource"].get("extension", []):
             parts = {e["url"]: e for e in ext["extension"]}
             start, length = parts["offset"]["valueInteger"], parts["length"]["valueInteger"]
-            assert parts["source"]["valueReference"]["reference"].endswith(doc["id"])
+            assert parts["reference"]["valueReference"]["reference"].endswith(doc["id"])
             assert 0 <= start and start + length <= len(text)
             seen += 1
     assert seen == 3

@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from softtiger_cli.batch.control import Interrupts, ProgressSink, QuietProgress
@@ -59,6 +59,7 @@ class BatchSpec:
     concurrency: int = 1
     debug_dir: Path | None = None
     progress: Callable[[int], ProgressSink] = lambda total: QuietProgress()  # given the number of notes
+    html_dir: Path | None = None  # evidence pages: one per note (the bundle's path, .html) and index.html
 
 
 def _compact(bundle: dict[str, Any]) -> str:
@@ -167,6 +168,8 @@ def run_batch(spec: BatchSpec) -> BatchResult:
     views_ok = not result.interrupted and result.fatal is None
     if views_ok and store is not None and (ndjson_file is not None or split_dir is not None):
         _write_views(spec.sources, status, store, ndjson_file, split_dir)
+    if store is not None and spec.html_dir is not None:
+        _write_pages(spec.sources, status, store, spec.html_dir, {f.output: f.reason for f in result.failures})
     result.seconds = time.perf_counter() - started
     if spec.report is not None:
         write_atomic(spec.report, json.dumps(report_data(result), indent=2, ensure_ascii=False) + "\n")
@@ -359,3 +362,23 @@ def _write_views(sources: list[Source], status: list[str], store: Store, ndjson_
 
 
 __all__ = ["BatchIncomplete", "BatchSpec", "run_batch"]
+
+
+def _write_pages(sources: list[Source], status: list[str], store: Store, html_dir: Path,
+                 failed: dict[str, str]) -> None:
+    """One evidence page per note written (or kept) in this run, and an index of the batch with counts."""
+    from softtiger_cli.view import IndexRow, index_row, render_bundle, render_index
+
+    rows: list[IndexRow] = []
+    for i, src in enumerate(sources):
+        page_rel = src.out_rel.removesuffix(".json") + ".html"
+        bundle = _load(store, src.out_rel) if status[i] in ("done", "skipped") else None
+        if bundle is None:
+            rows.append(IndexRow(src.label, None, error=failed.get(src.out_rel, "not structured")))
+            continue
+        target = html_dir.joinpath(*PurePosixPath(page_rel).parts)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(target, render_bundle(bundle, title=src.label))
+        rows.append(index_row(src.label, page_rel, bundle))
+    html_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(html_dir / "index.html", render_index(rows))

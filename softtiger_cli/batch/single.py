@@ -94,7 +94,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
                   seed: int, max_tokens: int | None, fhir_version: str, ungrounded: str, timestamp: str | None,
                   debug_dir: Path | None, offline: bool, threads: int | None, say: Callable[[str], None],
                   interactive: bool, backend: BackendChoice = LOCAL, note_date: str | None = None,
-                  use_lists: bool = True) -> Any:
+                  use_lists: bool = True, html: Path | None = None) -> Any:
     """Read, check the output path, load the model, structure, validate, then write once."""
     from softtiger_cli.core.errors import SofttigerError
     from softtiger_cli.pipeline.run import StructureOptions, structure_note
@@ -103,6 +103,8 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
     note = read_note(note_arg)
     if out is not None:
         check_output_path(out)
+    if html is not None:
+        check_output_path(html)
     if debug_dir is not None:
         check_debug_dir(debug_dir)
     if offline:
@@ -132,6 +134,10 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
         write_stdout(text)
     else:
         write_atomic(out, text)
+    if html is not None:
+        from softtiger_cli.view import render_bundle
+
+        write_atomic(html, render_bundle(result.bundle, title=note.source))
     ex = result.extraction
     n_res = len(result.bundle["entry"])
     stats = engine.stats

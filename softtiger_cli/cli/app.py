@@ -8,7 +8,7 @@ import sys
 import typer
 
 from softtiger_cli import __version__
-from softtiger_cli.cli.commands import doctor, eval as eval_cmd, grammar, models, structure
+from softtiger_cli.cli.commands import doctor, eval as eval_cmd, grammar, models, structure, terms, view
 from softtiger_cli.core.errors import ExitCode, SofttigerError
 
 app = typer.Typer(
@@ -40,6 +40,8 @@ grammar.register(app)
 models.register(app)
 doctor.register(app)
 eval_cmd.register(app)
+view.register(app)
+terms.register(app)
 
 
 def _printable(text: str) -> str:

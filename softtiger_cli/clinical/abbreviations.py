@@ -61,8 +61,33 @@ class Expansion:
     readings: tuple[str, ...]
 
 
-def expand(term: str, context: str = "") -> Expansion | None:
-    """The expansion of a term that is an abbreviation (case-insensitive), using context for ambiguous ones."""
+# Abbreviations written in lower case in prescriptions and notes ("bid", "prn", "s/p"); every other one is
+# an abbreviation only when written in capitals: "Ms. Lopez" is no morphine sulfate, "Has" no HAS.
+LOWER_CASE_FORMS = frozenset({"po", "qd", "bid", "tid", "qid", "qhs", "prn", "q4h", "q6h", "f/u", "s/p", "r/o", "c/o",
+                              "w/", "w/o", "yo", "y/o", "h/o", "n/v", "hx", "pmhx", "fhx", "spo2", "a1c", "afib",
+                              "echo", "abd"})
+_ROMAN = re.compile(r"^(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)$")
+_ROMAN_LEAD = re.compile(r"(?:stage|grade|class|type|phase|level|nyha|cranial nerve|cn|factor|step|tier|part|"
+                         r"schedule|category)\s*$", re.I)
+
+
+def written_as_abbreviation(term: str, before: str = "") -> bool:
+    """Whether the word as written is the abbreviation: in capitals (or its usual lower-case form), and not
+    a Roman numeral after "stage", "grade", "class" ("Stage IV breast cancer" is not intravenous)."""
+    word = term.strip().rstrip(".")
+    key = word.lower()
+    if _ROMAN.match(word) and _ROMAN_LEAD.search(before):
+        return False
+    if word == word.upper() and any(ch.isalpha() for ch in word):
+        return True
+    return key in LOWER_CASE_FORMS and (word == key or word.upper() == word)
+
+
+def expand(term: str, context: str = "", before: str = "") -> Expansion | None:
+    """The expansion of a term written as an abbreviation, using context for ambiguous ones; `before` is
+    the text just before the term (a Roman numeral after "stage" is no abbreviation)."""
+    if not written_as_abbreviation(term, before):
+        return None
     key = term.strip().lower().rstrip(".")
     if key in ABBREVIATIONS:
         return Expansion(term, ABBREVIATIONS[key], (ABBREVIATIONS[key],))
@@ -77,7 +102,7 @@ def expand(term: str, context: str = "") -> Expansion | None:
 def expand_text(text: str, context: str = "") -> str:
     """Replace abbreviations word by word where the reading is certain; keep everything else."""
     def repl(m: re.Match[str]) -> str:
-        e = expand(m.group(0), context)
+        e = expand(m.group(0), context, text[:m.start()])
         return e.expansion if e and e.expansion else m.group(0)
 
     return re.sub(r"[A-Za-z][A-Za-z0-9/]*", repl, text)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+DERIVATION_REFERENCE = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
 KINDS = ("condition", "medication", "allergy", "procedure", "immunization")
 _RESOURCE_KIND = {"Condition": "condition", "MedicationStatement": "medication", "MedicationRequest": "medication",
                   "AllergyIntolerance": "allergy", "Procedure": "procedure", "Immunization": "immunization"}
@@ -201,8 +202,8 @@ class Report:
             res = entry.get("resource", {})
             if res.get("resourceType") in _RESOURCE_KIND or res.get("resourceType") in ("Observation", "CarePlan"):
                 self.items += 1
-                if res.get("extension"):
-                    self.grounded_items += 1
+                if any(x.get("url") == DERIVATION_REFERENCE for x in res.get("extension", [])):
+                    self.grounded_items += 1  # FHIR's derivation-reference: any producer's spans count
         if gold.concepts is not None:
             self.scored_notes += 1
             for kind, c in score(concepts_from_bundle(bundle), gold.concepts).items():

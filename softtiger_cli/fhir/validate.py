@@ -1,8 +1,9 @@
-"""Validation before anything is written: fhir.resources structure, required value sets, IPS rules.
+"""Validation before anything is written: fhir.resources structure, required value sets, meaning, IPS rules.
 
 fhir.resources parses structure and datatypes but does not check required value-set bindings (a
 Composition with status "finalx" parses), so codes are checked here against the value sets the FHIR
-models themselves declare (enum_values / binding titles), then the IPS rules this tool promises.
+models themselves declare (enum_values / binding titles); then what the bundle means (semantics.py:
+reference targets, section contents, code lists, the vital-signs profile), then the IPS rules.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from softtiger_cli.fhir.model import element, model_class
+from softtiger_cli.fhir.semantics import absent_value_stand_ins, meaning_problems
 
 IPS_COMPOSITION_TYPE = "60591-5"
 
@@ -18,7 +20,7 @@ def _structure_problems(bundle: dict[str, Any], version: str) -> list[str]:
     from pydantic import ValidationError
 
     try:
-        model_class(version, "Bundle").model_validate(bundle)
+        model_class(version, "Bundle").model_validate(absent_value_stand_ins(bundle))
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_input=False, include_url=False):
@@ -132,6 +134,7 @@ def validate_bundle(bundle: dict[str, Any], version: str, *, ips_required: set[s
     _codes_problems(bundle, "Bundle", version, "Bundle", codes)
     problems += codes
     problems += _reference_problems(bundle)
+    problems += meaning_problems(bundle)
     if ips_required is not None:
         problems += ips_problems(bundle, ips_required)
     return problems

@@ -16,7 +16,7 @@ from softtiger_cli.fhir.schema import GroupSpec
 from softtiger_cli.llm.base import Backend
 from softtiger_cli.llm.jsonwatch import JsonWatch
 from softtiger_cli.note.sections import sentences
-from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, group_prompt
+from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, answer_schema, group_prompt
 
 
 def _halves(text: str) -> list[str]:
@@ -34,9 +34,8 @@ def ask(engine: Backend, result: Extraction, group: GroupSpec, group_schema: dic
     each half of its context (list groups); a second cut-off is an error."""
     prompt = group_prompt(group, group_schema, context)
     segments = engine.segments(SYSTEM_PROMPT, prompt)
-    answer_schema = {"type": "object", "properties": group_schema["properties"], "required": [group.name],
-                     "additionalProperties": False}
-    gen = engine.generate(segments, gbnf, group_root(group.name), limit, watch=JsonWatch(), schema=answer_schema)
+    gen = engine.generate(segments, gbnf, group_root(group.name), limit, watch=JsonWatch(),
+                          schema=answer_schema(group, group_schema))
     result.generations.append(gen)
     if keep_debug:
         result.debug.append({"chunk": chunk_index, "group": group.name, "prompt": "".join(s.text for s in segments),

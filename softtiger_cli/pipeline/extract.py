@@ -57,7 +57,7 @@ def chunk_budget(count_tokens: Callable[[str], int], n_ctx: int, tasks: list[Tas
     return budget
 
 
-def _list_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, dict[str, Any]]) -> None:
+def add_list_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, dict[str, Any]]) -> None:
     """Items the list reader found, for the groups asked: exact spans, statuses their list implies."""
     for li in analysis.list_items:
         if li.group not in result.groups:
@@ -103,7 +103,7 @@ def extract(
                         chunks=[(c.start, c.end) for c in chunks], note_date=analysis.note_date)
     item_schemas = {g.name: tg.schema["properties"][g.name] for tg, g in asked}
     if analysis.list_items or analysis.list_regions:
-        _list_items(analysis, result, item_schemas)
+        add_list_items(analysis, result, item_schemas)
     patient_votes: dict[str, str] = {}
     for ci, piece in enumerate(chunks):
         # a list's items are of its kind: no question of a list group reads another group's list either

@@ -18,6 +18,12 @@ _GENDER_CUES = {
     "male": re.compile(r"\b(male|man|boy|he|his|mr)\b", re.I),
 }
 _BIRTH_CUE = re.compile(r"\b(dob|d\.o\.b\.?|born|birth|birthdate)\b", re.I)
+# A person's name as notes write one: two to four capitalised words ("Ana Lopez", "Mary-Jo O'Neil").
+_PERSON = re.compile(r"^[A-Z][a-z'\u2019-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z'\u2019-]+)){1,3}$")
+_NOT_NAMES = frozenset(
+    "chief complaint history present illness physical exam examination assessment plan review systems medical "
+    "medications allergies vital signs patient doctor nurse hospital clinic department visit note summary results "
+    "impression diagnosis family social surgical past follow up right left the and with".split())
 
 
 def add_span(item: Item, span: Span) -> None:
@@ -127,10 +133,12 @@ def _birth_cue_near(date: str, note: str) -> bool:
 
 
 def check_patient(values: dict[str, Any], grounder: Grounder) -> dict[str, str]:
-    """Keep only patient facts the note supports: a name it contains, a gender it cues, a date it has."""
+    """Keep only patient facts the note supports: a person's name it writes as such (never a heading or a
+    label), a gender it cues, a birth date it has."""
     kept: dict[str, str] = {}
     name = str(values.get("name", "")).strip()
-    if name and len(name) > 2 and grounder.find(name, min_ratio=0.95) is not None:
+    if (_PERSON.match(name) and not any(w.lower().strip(".") in _NOT_NAMES for w in name.split())
+            and grounder.find(name, min_ratio=0.95) is not None and grounder.find(name).method == "exact"):
         kept["name"] = name
     gender = values.get("gender", "")
     cue = _GENDER_CUES.get(gender)

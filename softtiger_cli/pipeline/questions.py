@@ -50,6 +50,13 @@ def group_prompt(group: GroupSpec, group_schema: dict[str, Any], chunk_text: str
     )
 
 
+def answer_schema(group: GroupSpec, group_schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of one group's answer: {"<group>": ...}, nothing else (checked by backends that
+    cannot apply the grammar themselves)."""
+    return {"type": "object", "properties": group_schema["properties"], "required": [group.name],
+            "additionalProperties": False}
+
+
 def _worst_chars(node: dict[str, Any]) -> int:
     if "enum" in node:
         return max(len(json.dumps(v)) for v in node["enum"])

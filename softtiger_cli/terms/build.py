@@ -71,7 +71,7 @@ class SourcesMissing(RuntimeError):
     pass
 
 
-def _missing_sources() -> list[str]:
+def missing_sources() -> list[str]:
     return [dist for dist, mod in SOURCES.items() if importlib.util.find_spec(mod) is None]
 
 
@@ -316,7 +316,7 @@ def _term_rows(rows: dict) -> list[tuple[str, ...]]:
 
 def render_terms() -> dict[str, bytes]:
     """All data files as uncompressed bytes (plus manifest.json), built in memory."""
-    missing = _missing_sources()
+    missing = missing_sources()
     if missing:
         raise SourcesMissing(f"terms sources not installed: {', '.join(missing)}; install with: {INSTALL_HINT}")
     from wordfreq import top_n_list  # noqa: PLC0415

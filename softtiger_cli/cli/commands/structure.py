@@ -46,6 +46,7 @@ def structure(
     lists: bool = typer.Option(True, "--lists/--no-lists", help="Read written-out lists (bullets, 'history of A, B') by rule; --no-lists leaves all reading to the model."),
     timestamp: Optional[str] = typer.Option(None, "--timestamp", help="Pin Bundle.timestamp (FHIR instant) for reproducible output."),
     note_date: Optional[str] = typer.Option(None, "--note-date", help="The date the note was written (YYYY-MM-DD), for relative dates; default: found in the note."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write the evidence page: one note: FILE; several: DIR (one page per note + index.html)."),
     debug_dir: Optional[Path] = typer.Option(None, "--debug-dir", help="Keep prompts and raw model output here (contains note text)."),
     offline: bool = typer.Option(False, "--offline", help="Never download; fail if the model is not on disk."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads (default: all cores)."),
@@ -96,9 +97,12 @@ def structure(
                   fhir_version=version, ungrounded=ungrounded, timestamp=timestamp, debug_dir=debug_dir,
                   offline=offline, threads=threads, note_date=note_date, use_lists=lists)
     if single:
-        _single(note_args[0], None if out is None else Path(out), report, chosen, say, quiet, common)
+        _single(note_args[0], None if out is None else Path(out), report, chosen, say, quiet, {**common, "html": html})
         return
-    _batch(note_args, from_list, glob, out, ndjson, split, force, report, chosen, concurrency, say, quiet, common)
+    if html is not None and html.exists() and not html.is_dir():
+        raise UsageError(f"--html {html}: with several notes --html names a folder, and this is a file")
+    _batch(note_args, from_list, glob, out, ndjson, split, force, report, chosen, concurrency, say, quiet,
+           {**common, "html": html})
 
 
 def _names_folder(out: str) -> bool:
@@ -147,6 +151,8 @@ def _batch(note_args: list[str], from_list: str | None, glob: str, out: str | No
     out_dir = None if out is None else Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"-o {out}: with several notes -o names a folder, and this is a file")
+    if common.get("html") is not None and out_dir is None and ndjson == "-":
+        raise UsageError("--html with several notes needs -o DIR or --ndjson FILE (the pages are made from the bundles)")
     if ndjson == "-" and out_dir is None and split:
         raise UsageError("--split needs -o DIR or --ndjson FILE for its per-type files")
     exclude = [out_dir] if out_dir is not None else []
@@ -174,6 +180,7 @@ def _batch(note_args: list[str], from_list: str | None, glob: str, out: str | No
     interactive = not quiet and sys.stderr.isatty()
     spec = BatchSpec(sources=sources, options=options, key=key, open_engine=engine, out_dir=out_dir, ndjson=ndjson,
                      split=split, force=force, report=report, concurrency=concurrency, debug_dir=common["debug_dir"],
+                     html_dir=common["html"],
                      progress=lambda total: NoteProgress("quiet" if quiet else ("bar" if interactive else "lines"), total))
     run_batch(spec)
 

@@ -3,7 +3,7 @@
 
 - condition: active -> Condition active/confirmed (Active Problems); possible -> active/provisional;
   history -> inactive, resolved -> resolved (History of Past Illness); absent -> verificationStatus refuted,
-  no clinicalStatus (Pertinent Negatives); family -> FamilyMemberHistory with its relationship.
+  no clinicalStatus (R5, which requires one: inactive) (Pertinent Negatives); family -> FamilyMemberHistory.
 - medication: active | stopped | not-taken -> MedicationStatement (R4B status; R5 status recorded with
   that adherence); intended -> MedicationRequest (status active, intent order); none ->
   MedicationStatement coded `no-known-medications` (IPS absent-unknown code system).
@@ -44,6 +44,8 @@ def status_values(item: Item, note: str, version: str) -> dict[str, Any]:
         values["code"] = expand_text(values["code"], context)
     if item.group == "problems":
         values["clinicalStatus"] = _CLINICAL.get(item.status, "active")
+        if item.status == "absent" and version == "R5":
+            values["clinicalStatus"] = "inactive"  # R5 requires one: a denied finding is not going on
         values["verificationStatus"] = _VERIFICATION.get(item.status, "confirmed")
     elif item.group == "medications":
         values["status"] = ({"active": "active", "stopped": "stopped", "not-taken": "not-taken", "none": "active"}

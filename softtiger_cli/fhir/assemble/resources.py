@@ -77,7 +77,8 @@ def complete(res: dict[str, Any], version: str) -> tuple[dict[str, Any], str]:
     section = {"Condition": "problems", "MedicationStatement": "medications", "MedicationRequest": "medications",
                "AllergyIntolerance": "allergies", "Procedure": "procedures", "Immunization": "immunizations",
                "CarePlan": "plan", "ServiceRequest": "plan", "ClinicalImpression": "impression"}.get(rtype, "")
-    if rtype == "Condition" and "clinicalStatus" not in res:
+    refuted = "refuted" in str(res.get("verificationStatus", ""))
+    if rtype == "Condition" and "clinicalStatus" not in res and not refuted:
         res["clinicalStatus"] = {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]}
     elif rtype == "AllergyIntolerance":
         res.setdefault("clinicalStatus", {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]})

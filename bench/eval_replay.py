@@ -1,0 +1,88 @@
+"""Score the pipeline on a gold folder with the model's answers recorded once and replayed after.
+
+Rules (assertions, statuses, candidates, assembly) change far more often than the model: the first run
+asks the real model and stores every answer under a hash of its prompt and grammar; later runs with the
+same cache replay them, so a rule change is scored in seconds instead of minutes. A prompt not in the
+cache goes to the model (and is stored). Nothing here is used by softtiger itself.
+
+    python bench/eval_replay.py ../shared/data/eval-dev/aci-annotated --cache /tmp/answers.json [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from softtiger_cli.eval.score import Report, load_gold  # noqa: E402
+from softtiger_cli.llm.base import Generation  # noqa: E402
+from softtiger_cli.note.reader import read_note  # noqa: E402
+from softtiger_cli.pipeline.run import StructureOptions, parse_tasks, structure_note  # noqa: E402
+
+
+class Replay:
+    """The engine, with answers recorded to and replayed from a JSON file."""
+
+    def __init__(self, engine, cache: Path) -> None:
+        self.engine, self.cache_path = engine, cache
+        self.cache = json.loads(cache.read_text()) if cache.exists() else {}
+        self.hits = self.misses = 0
+        self.n_ctx, self.config, self.stats = engine.n_ctx, engine.config, engine.stats
+
+    def segments(self, system, user):
+        return self.engine.segments(system, user)
+
+    def count_tokens(self, text):
+        return self.engine.count_tokens(text)
+
+    def generate(self, segments, gbnf, root, max_tokens, watch=None, schema=None):
+        key = hashlib.sha256(json.dumps([[s.text for s in segments], root, max_tokens, gbnf]).encode()).hexdigest()
+        if key in self.cache:
+            self.hits += 1
+            return Generation(**self.cache[key])
+        self.misses += 1
+        gen = self.engine.generate(segments, gbnf, root, max_tokens, watch=watch)
+        self.cache[key] = gen.__dict__
+        self.cache_path.write_text(json.dumps(self.cache))
+        return gen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("gold", type=Path)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/softtiger-answers.json"))
+    parser.add_argument("--out", type=Path, help="also write each bundle to OUT/NAME.json")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--version", default="R4B")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    from softtiger_cli.batch.single import open_engine
+
+    engine = Replay(open_engine(None, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
+                                say=lambda m: None), args.cache)
+    options = StructureOptions(tasks=parse_tasks([]), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z")
+    report, started = Report(), time.perf_counter()
+    for gold in load_gold(args.gold):
+        report.notes += 1
+        bundle = structure_note(engine, read_note(str(gold.note_path)), options).bundle
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / f"{gold.name}.json").write_text(json.dumps(bundle, indent=1))
+        report.add_bundle(gold, bundle)
+    data = report.as_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        from softtiger_cli.cli.commands.eval import _print
+
+        _print(data)
+    print(f"replayed {engine.hits}, asked {engine.misses}, {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
