@@ -60,12 +60,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--version", default="R4B")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--task", action="append", help="as structure --task (default: all)")
     args = parser.parse_args()
     from softtiger_cli.batch.single import open_engine
 
     engine = Replay(open_engine(None, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
                                 say=lambda m: None), args.cache)
-    options = StructureOptions(tasks=parse_tasks([]), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z")
+    options = StructureOptions(tasks=parse_tasks(args.task or []), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z")
     report, started = Report(), time.perf_counter()
     for gold in load_gold(args.gold):
         report.notes += 1

@@ -81,3 +81,11 @@ def hand_extraction(note, tasks: tuple[str, ...] = ("ips",), version: str = "R4B
                     groups={g: [] for _, g in groups}, group_task={g: t for t, g in groups}, patient={},
                     chunks=[(0, len(note.text))], note_date=note_date)
     return ex, schemas
+
+
+@pytest.fixture(autouse=True)
+def _model_tests_are_marked(request: pytest.FixtureRequest) -> None:
+    """A test that loads the tiny model must say so (`-m "not model"` must really skip the model)."""
+    uses = {"engine", "tiny_model_path"} & set(request.fixturenames)
+    if uses and request.node.get_closest_marker("model") is None:
+        pytest.fail(f"{request.node.name} uses {', '.join(sorted(uses))} without @pytest.mark.model")

@@ -163,9 +163,10 @@ def _vitals_lines(text: str) -> list[tuple[int, int, str]]:
 def test_aci_vitals_sections_become_coded_observations() -> None:
     from conftest import dev_notes
 
-    notes = [p for p in dev_notes("aci-bench") if "\nVITALS" in p.read_text()]
-    if not notes:
-        pytest.skip("needs the eval-dev ACI-Bench notes")
+    from conftest import REPO
+
+    # a prose visit note of the tests' own (always), and the ACI-Bench dev notes when they are beside us
+    notes = [REPO / "tests" / "data" / "prose-visit.txt"] + [p for p in dev_notes("aci-bench") if "\nVITALS" in p.read_text()]
     loinc_for = [("pressure", "85354-9"), (r"bp\b", "85354-9"), ("heart", "8867-4"), ("pulse ox", "59408-5"),
                  ("oxygen", "59408-5"), ("spo2", "59408-5"), ("pulse", "8867-4"), (r"hr\b", "8867-4"),
                  ("resp", "9279-1"), (r"rr\b", "9279-1"), ("temp", "8310-5"), ("weight", "29463-7"),
@@ -190,7 +191,7 @@ def test_aci_vitals_sections_become_coded_observations() -> None:
                 q = [o["valueQuantity"]] if "valueQuantity" in o else [c["valueQuantity"] for c in o["component"]]
                 assert all(x["system"] == "http://unitsofmeasure.org" and x["code"] for x in q)
             checked += 1
-    assert checked >= 20
+    assert checked >= (20 if len(notes) > 1 else 5)
 
 
 @pytest.mark.model

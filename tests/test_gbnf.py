@@ -22,6 +22,7 @@ def _all_grammars():
             yield version, task
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(("version", "task"), list(_all_grammars()))
 def test_every_committed_grammar_parses_in_llama_cpp_at_every_root(engine, version: str, task: str) -> None:
     files = load(version, task)
@@ -31,6 +32,7 @@ def test_every_committed_grammar_parses_in_llama_cpp_at_every_root(engine, versi
         assert sampler.ptr, root
 
 
+@pytest.mark.model
 def test_unparsable_grammar_is_an_error_not_a_crash(engine) -> None:
     with pytest.raises(GrammarError):
         engine.grammar('root ::= [\\S]+ "x', "root")
@@ -100,6 +102,7 @@ def test_r5_schema_follows_r5_names() -> None:
     assert "occurrenceString" in r5["procedures"]["items"]["properties"]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("prefix", ["", '{"problems":[{"code":"', '{"problems":[{"code":"asthma","clinicalStatus":"'])
 def test_near_best_check_picks_exactly_what_the_full_mask_picks(engine, prefix: str) -> None:
     """The decoding shortcut (grammar applied to the near-best tokens only) never picks another token than

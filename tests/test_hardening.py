@@ -489,6 +489,7 @@ def test_gguf_short_by_one_byte_is_truncated(tmp_path: Path, tiny_model_path: Pa
     assert str(info.file_size - 1) in line
 
 
+@pytest.mark.model
 def test_gguf_reader_matches_the_tiny_model(tiny_model_path: Path) -> None:
     from softtiger_cli.models.gguf import read_info
 
@@ -837,6 +838,18 @@ def test_full_disk_during_write_is_one_line_and_leaves_nothing(tmp_path: Path, f
     assert {p.name for p in out.parent.iterdir()} == before
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _wait_for_cpu(pid: int, seconds: float, limit: float = 120.0) -> None:
+    """Until the process has computed for `seconds` of CPU: a condition, not a guess at wall time."""
+    deadline = time.monotonic() + limit
+    while _cpu_seconds(pid) < seconds and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @pytest.mark.model
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupt_mid_run_is_one_line_and_writes_nothing(tmp_path: Path, sig: int) -> None:
@@ -847,7 +860,8 @@ def test_interrupt_mid_run_is_one_line_and_writes_nothing(tmp_path: Path, sig: i
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     first = proc.stderr.readline().decode()
     assert first.startswith("loading "), first
-    time.sleep(1.5)  # into decoding
+    _wait_for_cpu(proc.pid, seconds=2.0)  # past loading, into the model's work (whatever the machine's speed)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     run = Run(proc.returncode, out.decode(), first + err.decode())

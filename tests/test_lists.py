@@ -97,11 +97,13 @@ def _assert(note: str, start: int, end: int, names: list[tuple[int, int]] | tupl
     return assert_span(note, start, end, sec, sentences(note, sec.body_start, sec.end), names)
 
 
-@pytest.mark.parametrize("kind", ["synthea", "aci-bench"])
+@pytest.mark.parametrize("kind", ["synthea", "aci-bench", "tests-data"])
 def test_every_item_span_indexes_the_dev_note(kind: str) -> None:
-    paths = dev_notes(kind)
+    from conftest import REPO
+
+    paths = sorted((REPO / "tests" / "data").glob("*.txt")) if kind == "tests-data" else dev_notes(kind)
     if not paths:
-        pytest.skip("../shared/data/eval-dev is not here")
+        pytest.skip("../shared/data/eval-dev is not here")  # the tests-data case always runs
     for path in paths:
         note = path.read_text(encoding="utf-8")
         items, regions = read_lists(note, sections(note))

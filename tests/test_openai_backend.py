@@ -165,6 +165,7 @@ class _Ignoring(BaseHTTPRequestHandler):
             self.send_error(404)
 
 
+@pytest.mark.model
 def test_a_server_that_ignores_the_grammar_is_caught_and_nothing_written(tmp_path: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Ignoring)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -244,6 +244,6 @@ def test_check_terms_passes_on_committed_data() -> None:
 def test_check_terms_says_how_to_install_when_sources_missing(monkeypatch, tmp_path) -> None:
     from softtiger_cli.terms import build
 
-    monkeypatch.setattr(build, "_missing_sources", lambda: ["simple-icd-10-cm"])
+    monkeypatch.setattr(build, "missing_sources", lambda: ["simple-icd-10-cm"])
     (problem,) = build.check_terms(tmp_path)
     assert "simple-icd-10-cm" in problem and "pip install" in problem

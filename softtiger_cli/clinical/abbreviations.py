@@ -103,7 +103,12 @@ def expand_text(text: str, context: str = "") -> str:
     """Replace abbreviations word by word where the reading is certain; keep everything else."""
     def repl(m: re.Match[str]) -> str:
         e = expand(m.group(0), context, text[:m.start()])
-        return e.expansion if e and e.expansion else m.group(0)
+        if not e or not e.expansion:
+            return m.group(0)
+        lead = e.expansion.lower().split()[:-1]  # "Hemoglobin A1C" already says what A1C stands for
+        if lead and text[:m.start()].lower().split()[-len(lead):] == lead:
+            return m.group(0)
+        return e.expansion
 
     return re.sub(r"[A-Za-z][A-Za-z0-9/]*", repl, text)
 

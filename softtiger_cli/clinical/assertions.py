@@ -66,6 +66,8 @@ HYPOTHETICAL = [
     ("return for", "fwd"), ("watch for", "fwd"), ("monitor for", "fwd"), ("risk of", "fwd"), ("risk for", "fwd"),
     ("at risk", "fwd"), ("to prevent", "fwd"), ("prevention of", "fwd"), ("to avoid", "fwd"),
     ("signs of", "fwd"), ("symptoms of", "fwd"), ("call if", "fwd"), ("unless", "fwd"), ("screen for", "fwd"),
+    ("sooner if", "fwd"), ("she develops", "fwd"), ("he develops", "fwd"), ("they develop", "fwd"),
+    ("you develop", "fwd"), ("in the event of", "fwd"),
     ("screening for", "fwd"), ("evaluate for", "fwd"), ("to assess for", "fwd"), ("side effects", "fwd"),
 ]
 # For an order, a drug or a test: something to be done, not done.
@@ -121,6 +123,9 @@ _COMPILED = {name: [(c, d, _cue_pattern(c)) for c, d in cues] for name, cues in
              {"neg": NEGATION, "res": RESOLVED, "pos": POSSIBLE, "hist": HISTORICAL, "hyp": HYPOTHETICAL,
               "plan": PLANNED}.items()}
 _PSEUDO = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(p) for p in PSEUDO_NEGATION) + r")(?![a-z])", re.I)
+# How far a cue reaches forward: a denial or a condition ("call if ...") often runs over a long list
+# ("denies chest pain, shortness of breath, vomiting, dizziness, fevers, and chills").
+_FORWARD_WORDS = {"neg": 20, "hyp": 20}
 _TERM = re.compile(r"(?<![a-z])(" + "|".join(re.escape(t) for t in TERMINATION) + r")(?![a-z])|[;:]", re.I)
 
 
@@ -140,7 +145,7 @@ def in_scope(sentence: str, item_start: int, item_end: int, kind: str,
                 continue  # ... or of another item's name ("not in labor force"), or a pseudo-cue
             if direction in ("fwd", "both") and m.end() <= item_start:
                 between = sentence[m.end():item_start]
-                if not _TERM.search(between) and len(between.split()) <= 8:
+                if not _TERM.search(between) and len(between.split()) <= _FORWARD_WORDS.get(kind, 8):
                     return cue
             if direction in ("bwd", "both") and m.start() >= item_end:
                 between = sentence[item_end:m.start()]

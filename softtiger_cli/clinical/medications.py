@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 _UNIT = r"(?:mg|mcg|µg|g|grams?|milligrams?|micrograms?|units?|iu|ml|cc|%|meq|mEq)"
 STRENGTH_AFTER = re.compile(
-    rf"(?:\s*,?\s*|\s+(?:at|of)\s+)\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*{_UNIT}(?![\w])(?:\s*/\s*(?:ml|dose|hour|hr|day))?",
+    rf"(?:\s*,?\s*|\s+(?:at|of|to)\s+)\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*{_UNIT}(?![\w])(?:\s*/\s*(?:ml|dose|hour|hr|day))?",
     re.I)
 STRENGTH_BEFORE = re.compile(rf"\d+(?:\.\d+)?\s*{_UNIT}\s+$", re.I)
 FORM_AFTER = re.compile(r"\s+(?:patch(?:es)?|inhalers?|cream|ointment|gel|drops|spray|nasal spray|supplements?|"
@@ -63,3 +63,17 @@ def dosage_text(note: str, d: DrugText) -> str:
     if not sig:
         return ""
     return f"{strength.group(0)} {sig}" if strength else sig
+
+
+# Supplements named with the word that says so ("iron supplementation", "a fiber supplement"): the drug
+# lists hold no plain element or food concept for them.
+SUPPLEMENT = re.compile(
+    r"\b(?:iron|magnesium|potassium|calcium|zinc|fiber|fish oil|omega-3|vitamin [a-z]\d*|b12|folic acid|folate|"
+    r"multivitamin|probiotic|melatonin|glucosamine|co-?q ?10|biotin|collagen|electrolyte)\s+(?:supplements?|"
+    r"supplementation|pills?|tablets?|capsules?|gummies)\b", re.I)
+# A drug measured out and given in the office ("0.5 cc of lidocaine") is part of a procedure, not a medication.
+ADMINISTERED = re.compile(r"\d+(?:\.\d+)?\s*(?:cc|ml|mL)\s+of\s+$")
+
+
+def find_supplements(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in SUPPLEMENT.finditer(text)]

@@ -50,8 +50,9 @@ _LABS = (
     r"ca-?125|afp|ldh|hcg|cea|sed rate|esr|crp|c-reactive protein|(?:non-?)?fasting glucose|glucose tolerance test|"
     r"urine microalbumin|microalbumin|drug screen|hepatitis panel|hiv test|std (?:testing|panel)|culture")
 _ANALYTE = (r"creatinine|potassium|sodium|magnesium|hemoglobin|hematocrit|glucose|bun|calcium|platelets?|"
-            r"white (?:blood )?(?:cell )?count|wbc|ldl|hdl|triglycerides|cholesterol|bnp|troponin|egfr|gfr|albumin|"
+            r"white (?:blood )?(?:cell )?count|wbc|bnp|troponin|egfr|gfr|albumin|"
             r"bilirubin|alt|ast|alkaline phosphatase|uric acid|phosphorus|chloride|bicarbonate|co2")
+# (cholesterol, LDL, HDL, triglycerides are read as the lipid panel that measures them, when it is named)
 PROCEDURE = re.compile(
     rf"(?<![\w-])(?:{_SIDE}(?:{_IMAGING}){_OF_BODY}|{_SIDE}(?:(?:{_BODY})\s+)?(?:{_STUDIES})|(?:{_LABS}))(?![\w-])",
     re.I)

@@ -88,19 +88,41 @@ def condition_status(text: str, m: Mention) -> str | None:
     return "active"
 
 
-def pick_condition(text: str, mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
-    """Statuses for a concept named in several places: the patient's (the most authoritative mention,
-    ties to the later one) and, separately, a relative's. Each with the mentions it rests on."""
+def _one_status(text: str, mentions: list[Mention]) -> tuple[str, list[Mention]] | None:
+    """The status of one wording of a condition: its most authoritative mention (ties to the later one);
+    an affirmed mention in a clinician's section outweighs a template denial."""
+    decided = [(condition_status(text, m), m) for m in mentions]
+    kept = [(s, m) for s, m in decided if s is not None]
+    if not kept:
+        return None
+    affirmed = [(s, m) for s, m in kept if s != "absent"]
+    pool = affirmed if affirmed and max(_authority(m) for _, m in affirmed)[0] >= 3 else kept
+    status = max(pool, key=lambda sm: _authority(sm[1]))[0]
+    return status, [m for s, m in kept if (s == "absent") == (status == "absent")]
+
+
+def words_key(text: str) -> str:
+    """A wording's identity: lower case words, plurals folded ("kidney stones" is "kidney stone")."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) else w
+                    for w in words)
+
+
+def pick_condition(text: str, mentions: list[Mention], surface: dict[int, str]) -> list[tuple[str, list[Mention]]]:
+    """Statuses for a concept named in several places. One wording has one status (the end of the note
+    holds); two wordings of one code ("fluid retention" denied, "edema" on exam) keep their own status when
+    they differ; a relative's mentions are a separate item. `surface`: each mention's words, by start."""
     own = [m for m in mentions if m.assertion.subject != "family"]
     family = [m for m in mentions if m.assertion.subject == "family"]
-    out: list[tuple[str, list[Mention]]] = []
-    decided = [(condition_status(text, m), m) for m in own]
-    kept = [(s, m) for s, m in decided if s is not None]
-    if kept:
-        affirmed = [(s, m) for s, m in kept if s != "absent"]
-        pool = affirmed if affirmed and max(_authority(m) for _, m in affirmed)[0] >= 3 else kept
-        status = max(pool, key=lambda sm: _authority(sm[1]))[0]
-        out.append((status, [m for s, m in kept if (s == "absent") == (status == "absent")]))
+    wordings: dict[str, list[Mention]] = {}
+    for m in own:
+        wordings.setdefault(words_key(surface.get(m.start, text)), []).append(m)
+    by_status: dict[str, list[Mention]] = {}
+    for group in wordings.values():
+        decided = _one_status(text, group)
+        if decided is not None:
+            by_status.setdefault(decided[0], []).extend(decided[1])
+    out = [(status, sorted(ms, key=lambda m: m.start)) for status, ms in by_status.items()]
     if family and any(m.assertion.certainty != "negated" for m in family):
         out.append(("family", [m for m in family if m.assertion.certainty != "negated"]))
     return out
@@ -112,16 +134,26 @@ _NOT_TAKEN = re.compile(
     r"not on any|stopped taking it on (?:his|her) own|(?:does|did)(?:n't| not) want)\b", re.I)
 _STOPPED = re.compile(
     r"\b(?:stop(?:ped|ping)?|discontinu\w+|d/c(?:'?d|ed)?|held|hold(?:ing)?|no longer (?:taking|on|uses?|using)|"
-    r"quit|taken off|came off|switched (?:from|off)|came off of|instead of)\b", re.I)
+    r"quit|taken off|came off|came off of|instead of)\b", re.I)
+_SWITCHED_FROM = re.compile(r"\b(?:switch|chang)\w*\s+(?:\w+\s+){0,2}?(?:from|off(?: of)?)\s+$", re.I)
+# "plans to stop X before surgery": the patient takes it now
+_FUTURE_STOP = re.compile(r"\b(?:plans? to|will|going to|should|needs? to|would)\s+(?:\w+\s+)?(?:stop|discontinue|"
+                          r"hold)\b", re.I)
+_REPLACED = re.compile(r"\b(?:chang|switch)\w*\b", re.I)  # "changed her X to Y": X stopped
 _INTENDED = re.compile(
     r"\b(?:start(?:ing)?|begin|initiat\w+|prescrib\w+|new prescription|adding|add|trial of|will (?:start|put|give|"
     r"prescribe|add|try|send|order|have)|plan(?:s|ned)? to (?:start|add|give|prescribe|try)|put (?:him|her|them|you) on|"
     r"send (?:in )?(?:a )?prescription|recommend\w*|try (?:him|her|them|you)? ?on|switch(?:ed|ing)? (?:him|her|them|"
     r"you )?to|give (?:him|her|them|you)|going to (?:start|put|give|prescribe|try))\b", re.I)
+_DOSE_CHANGE = re.compile(r"\b(?:increas\w*|decreas\w*|reduc\w*|lower\w*|rais\w*|titrat\w*|adjust\w*|doubl\w*|"
+                          r"(?:change|bump|go up on|go down on)\w*)\b(?:\s+\w+){0,4}\s+(?:dose|dosage|to\s+\d)|"
+                          r"\b(?:increase|decrease|reduce|titrate|adjust|double)\s+(?:his|her|their|the|your)\b", re.I)
 _STARTED_TODAY = re.compile(r"\bstarted\b[^.]{0,40}\b(?:today|now|this visit|at this visit)\b", re.I)
 _ACTIVE = re.compile(
-    r"\b(?:continue[sd]?|continuing|takes|taking|is on|are on|remains? on|currently|uses|using|has been on|"
-    r"increas\w+|decreas\w+|refill\w*|started\b|on (?:a|an)? ?(?:daily|regular))\b", re.I)
+    r"\b(?:continue[sd]?|continuing|takes|taking|took|tried|is on|are on|remains? on|currently|uses|using|"
+    r"has been on|increas\w+|decreas\w+|refill\w*|started\b|on (?:a|an)? ?(?:daily|regular))\b", re.I)
+_CLAUSE_END = re.compile(r"(?:;|,\s*(?:and|but|then|while)\b|\s(?:and|but|then)\s(?=\w)|,\s)")
+_STRENGTH = re.compile(r"^\S+(?:\s+\S+){0,3}?[\s,]+\d+(?:\.\d+)?\s*(?:mg|mcg|g|units?|ml|%)\b", re.I)
 
 
 def _window(m: Mention, before_words: int = 10, after_words: int = 6) -> str:
@@ -130,39 +162,70 @@ def _window(m: Mention, before_words: int = 10, after_words: int = 6) -> str:
     return before + " " + after
 
 
+def _clause(m: Mention) -> str:
+    """The words of the drug's own clause: "increase her lisinopril, and initiate Lasix" gives Lasix
+    "initiate", not "increase"."""
+    before = m.sentence[:m.at]
+    cuts = list(_CLAUSE_END.finditer(before))
+    start = cuts[-1].end() if cuts else 0
+    after = m.sentence[m.at:]
+    stop = _CLAUSE_END.search(after, 1)
+    return before[start:] + (after[:stop.start()] if stop else after)
+
+
 def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[str, bool]:
-    """(status, explicit) of a drug named at `m`; explicit when a cue word says it, not the section."""
+    """(status, explicit) of a drug named at `m`; explicit when a cue word says it, not the section.
+    Cues in the drug's own clause decide first; the sentence around it after."""
     if m.assertion.subject == "family":
         return "", True
-    near = _window(m)
-    if _NOT_TAKEN.search(near) or m.assertion.certainty == "negated":
+    if m.assertion.certainty == "negated":
         return "not-taken", True
-    if _STOPPED.search(near):
-        return "stopped", True
-    if _STARTED_TODAY.search(near):
-        return "intended", True
-    if _INTENDED.search(near) or m.assertion.time in ("planned", "hypothetical"):
-        return ("active" if elsewhere_taken and re.search(r"\b(?:increas|decreas|refill|continu)", near, re.I)
-                else "intended"), True
-    if _ACTIVE.search(near):
-        return "active", True
+    after = m.sentence[m.at:]
+    for near in (_clause(m), _window(m)):
+        if _NOT_TAKEN.search(near):
+            return "not-taken", True
+        replaced = _SWITCHED_FROM.search(m.sentence[:m.at]) or (
+            _REPLACED.search(m.sentence[:m.at]) and re.match(r"^\S+(?:\s+\S+){0,3}?\s+to\s", after))
+        if _STOPPED.search(near) or replaced:
+            return ("active" if _FUTURE_STOP.search(near) else "stopped"), True
+        if _STARTED_TODAY.search(near):
+            return "intended", True
+        if _DOSE_CHANGE.search(near):  # a dose changed: the patient takes it, now at another dose
+            return "active-dose", True
+        if _INTENDED.search(near) or m.assertion.time in ("planned", "hypothetical"):
+            return "intended", True
+        if _ACTIVE.search(near):
+            return "active", True
     if m.section in PLAN_SECTIONS and not elsewhere_taken:
         return "intended", False
     return "active", False
 
 
-def pick_medication(mentions: list[Mention]) -> str | None:
-    """One status for a drug named in several places: an explicit cue beats a section's default; among
-    explicit ones the latest holds (the plan at the end of a note says what happens now)."""
+def pick_medication(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
+    """Statuses for a drug named in several places. An explicit cue beats a section's default, and among
+    explicit ones the latest holds (the plan at the end of a note says what happens now) - except that a
+    drug the patient takes and is also prescribed at a stated dose is two facts (what they take, and the new
+    prescription), and advice to take a drug they already take ("Tylenol is recommended") keeps it active."""
     taken = any(m.section not in PLAN_SECTIONS and m.section != "assessment" for m in mentions)
     decided = [(medication_status(m, taken), m) for m in mentions]
     decided = [((s, e), m) for (s, e), m in decided if s]
     if not decided:
-        return None
+        return []
+    every = [m for _, m in decided]
     explicit = [(s, m) for (s, e), m in decided if e]
-    if explicit:
-        return max(explicit, key=lambda sm: sm[1].start)[0]
-    return "active" if taken else decided[-1][0][0]
+    if {s for s, _ in explicit} == {"intended", "active-dose"}:  # started now, its dose to be changed later
+        return [("intended", every)]
+    explicit = [("active" if s == "active-dose" else s, m) for s, m in explicit]
+    if not explicit:
+        return [("active" if taken else decided[-1][0][0].replace("active-dose", "active"), every)]
+    others = [(s, m) for s, m in explicit if s != "intended"]
+    if others and len(others) < len(explicit):
+        final = max(others, key=lambda sm: sm[1].start)[0]
+        new_rx = [m for s, m in explicit if s == "intended" and _STRENGTH.match(m.sentence[m.at:])]
+        if new_rx:
+            return [(final, [m for m in every if m not in new_rx]), ("intended", new_rx)]
+        return [(final, every)]
+    return [(max(explicit, key=lambda sm: sm[1].start)[0], every)]
 
 
 _DONE = re.compile(

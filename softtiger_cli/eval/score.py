@@ -3,7 +3,7 @@
 Matching rules (also in README): items are compared within a kind (condition, medication, allergy,
 procedure, immunization). Two items match when both carry a code of the same system and the codes are
 equal, or when their normalised texts match: lower case, a trailing SNOMED-style semantic tag such as
-"(disorder)" removed, punctuation to spaces; then one text's words all occur, in order, in the other's
+"(disorder)" removed, punctuation to spaces, plurals folded; then one text's words all occur, in order, in the other's
 (so "lisinopril 10 mg" matches "lisinopril 10 mg oral tablet"). Each gold item matches at most one
 prediction (greedy, in order).
 
@@ -50,8 +50,13 @@ def matches(pred: Concept, gold: Concept) -> bool:
         return False
     if pred.code and gold.code and pred.system == gold.system:
         return pred.code == gold.code
-    p, g = normalise(pred.text).split(), normalise(gold.text).split()
+    p, g = [_singular(w) for w in normalise(pred.text).split()], [_singular(w) for w in normalise(gold.text).split()]
     return _contains_in_order(p, g) or _contains_in_order(g, p)
+
+
+def _singular(word: str) -> str:
+    """Plurals fold for matching ("kidney stones" is "kidney stone"; "diabetes", "virus" stay)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
 
 
 def _cc_text(cc: Any) -> tuple[str, str, str]:

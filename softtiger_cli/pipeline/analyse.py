@@ -11,6 +11,8 @@ from typing import Callable
 from softtiger_cli.clinical.abbreviations import lexicon_abbreviations
 from softtiger_cli.clinical.dates import find_note_date
 from softtiger_cli.clinical.lists import ListItem, read_lists
+from softtiger_cli.clinical.findings import find_findings
+from softtiger_cli.clinical.medications import find_supplements
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.clinical.vitals import Vital, read_vitals
 from softtiger_cli.core.data import Note
@@ -36,6 +38,8 @@ class NoteAnalysis:
     chunks: list[Chunk] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)  # lexicon terms: conditions, drugs, vaccines
     procedures: list[tuple[int, int]] = field(default_factory=list)  # tests and procedures, by pattern
+    supplements: list[tuple[int, int]] = field(default_factory=list)  # "iron supplement", by pattern
+    findings: list[tuple[int, int]] = field(default_factory=list)  # symptoms and exam findings, by pattern
 
     @property
     def text(self) -> str:
@@ -73,7 +77,8 @@ def analyse(note: Note, *, note_date: str | None = None, use_lists: bool = True)
     analysis = NoteAnalysis(note=note, sections=secs, sentences=sents, note_date=note_date,
                             grounder=Grounder(note.text), vitals=read_vitals(note.text), masked=note.text,
                             mentions=find_mentions(note.text, extra_terms=lexicon_abbreviations()),
-                            procedures=find_procedures(note.text))
+                            procedures=find_procedures(note.text), supplements=find_supplements(note.text),
+                            findings=find_findings(note.text))
     if use_lists:
         analysis.list_items, analysis.list_regions = read_lists(note.text, secs)
         analysis.masked = mask(note.text, [(lo, hi) for lo, hi, _ in analysis.list_regions])

@@ -13,16 +13,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from softtiger_cli.clinical.medications import drug_text, dosage_text
+from softtiger_cli.clinical.medications import ADMINISTERED, dosage_text, drug_text
+from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.core.data import Extraction, Item, Span
 from softtiger_cli.pipeline.analyse import NoteAnalysis
+from softtiger_cli.terms import Mention, code_condition
 
-MENTION_GROUP = {"condition": "problems", "medication": "medications", "vaccine": "immunizations",
+MENTION_GROUP = {"condition": "problems", "finding": "problems", "medication": "medications", "supplement": "medications",
+                 "vaccine": "immunizations",
                  "procedure": "procedures", "allergy": "allergies"}
 # Sections whose words are no condition of the patient's: social habits, an allergy's reaction.
 _NO_CONDITIONS_IN = ("social", "allergies")
 _ALLERGY_LEAD = re.compile(r"\b(?:allerg(?:ic|y|ies)|intoleran(?:t|ce)|reaction)\b[^.;\n]{0,40}$", re.I)
-_ALLERGY_AFTER = re.compile(r"^\s*(?:allergy|allergies|intolerance)\b", re.I)
+_ALLERGY_AFTER = re.compile(r"^\s*(?:allergy|allergies|intolerance|(?:causes?|caused|gives?|gave|makes?|made)\s+"
+                            r"(?:\w+\s+){0,3}?(?:itch\w*|rash\w*|hives|swell\w*|nause\w*|vomit\w*|reactions?|sick|"
+                            r"anaphyla\w*|throat))\b", re.I)
 _ALLERGENS = re.compile(r"\b(?:latex|peanuts?|tree nuts?|nuts|shellfish|shrimp|eggs?|milk|dairy|soy|wheat|gluten|"
                         r"bee stings?|wasps?|pollen|dust(?: mites)?|mold|cats?|dogs?|sulfa(?: drugs)?|iodine|"
                         r"contrast(?: dye)?|adhesive tape|seasonal)\b", re.I)
@@ -54,9 +59,12 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         section = sec.kind if sec else "other"
         if _in_heading(analysis, start):
             continue
-        if kind == "condition":
+        if kind in ("condition", "finding"):
             if section in _NO_CONDITIONS_IN or any(a <= start and end <= b for a, b in drug_spans + proc_spans):
                 continue
+        if kind == "medication" and (any(a <= start < b for a, b in proc_spans)
+                                     or ADMINISTERED.search(note[max(0, start - 16):start])):
+            continue  # "cortisone injection", "0.5 cc of lidocaine": part of a procedure, not a medication
         if kind == "medication":
             before = note[max(0, start - 60):start]
             line_start = note.rfind("\n", 0, start) + 1
@@ -66,7 +74,8 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         group = MENTION_GROUP[kind]
         if group not in result.groups:
             continue
-        item = Item(group=group, values={_first_field(schemas, group): note[start:end]},
+        words = mention.text if kind == "condition" and mention is not None and mention.text != note[start:end] else note[start:end]
+        item = Item(group=group, values={_first_field(schemas, group): words},
                     spans=[Span(start, end, "exact")], grounding="exact", origin="lexicon")
         if kind == "medication":
             dt = drug_text(note, start, end)
@@ -77,6 +86,12 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
             item.concept = "drug:" + mention.lower()
         elif kind == "allergy":
             item.concept = "allergy:" + mention.lower()
+        elif kind == "finding":
+            code = code_condition(note[start:end])
+            item.origin, item.concept = "pattern", "finding:" + _proc_key(note[start:end])
+            item.coding = (code.system, code.code, code.display or "") if code else None
+        elif kind == "supplement":
+            item.origin, item.concept = "pattern", "drug:" + " ".join(note[start:end].lower().split()[:-1])
         elif mention is not None:
             item.coding = (mention.code.system, mention.code.code, mention.code.display or "") if mention.code else None
             item.concept = f"{mention.code.system}|{mention.code.code}" if mention.code else ""
@@ -121,17 +136,47 @@ def _joined_drugs(analysis: NoteAnalysis) -> list[tuple[str, int, int, Any]]:
         key = m.display if m.kind == "medication" else m
         out.append((m.kind, m.start, m.end, key if m.kind != "medication" else (m.display or m.text)))
     out += [("procedure", lo, hi, None) for lo, hi in analysis.procedures]
+    out += [("supplement", lo, hi, None) for lo, hi in analysis.supplements]
+    conditions = [(m.start, m.end) for m in analysis.mentions if m.kind == "condition"]
+    out += [("finding", lo, hi, None) for lo, hi in analysis.findings  # a code list's term wins where they meet
+            if not any(lo < b and hi > a for a, b in conditions)]
+    out += [("condition", m.start, m.end, m) for m in _elided(analysis)]
     return sorted(out, key=lambda x: (x[1], x[2]))
+
+
+_COORDINATED = re.compile(r"\b([A-Za-z][A-Za-z-]+)(?:\s*,\s*|\s+or\s+|\s+and\s+|\s*/\s*)$")
+
+
+def _elided(analysis: NoteAnalysis) -> list[Mention]:
+    """Conditions whose head noun is written once for two ("suicidal or homicidal ideation" names
+    suicidal ideation too): the modifier's span, coded as the whole term when the code list has it."""
+    note, out = analysis.text, []
+    for m in analysis.mentions:
+        words = m.text.split()
+        if m.kind != "condition" or len(words) < 2:
+            continue
+        lead = _COORDINATED.search(note[max(0, m.start - 40):m.start])
+        if not lead:
+            continue
+        term = f"{lead.group(1)} {' '.join(words[1:])}"
+        code = code_condition(term)
+        if code is None or code == m.code:
+            continue
+        start = m.start - (len(note[max(0, m.start - 40):m.start]) - lead.start(1))
+        out.append(Mention(start, start + len(lead.group(1)), "condition", term, term.lower(), code, code.display))
+    return out
 
 
 _JUNK_WORDS = re.compile(
     r"^(?:medical (?:reasoning|treatment|history|decision making)|patient (?:agreement|education|instructions)|"
-    r"assessment|plan|impression|history|review of systems|physical exam(?:ination)?|vital signs|results|"
+    r"assessment|plan|impression|history|review of systems|physical exam(?:ination)?|vital signs|vitals|results|"
     r"cardiovascular|respiratory|pulmonary|musculoskeletal|neurological|neuro|psychiatric|gastrointestinal|"
     r"genitourinary|skin|integumentary|constitutional|heent|eyes|ears|neck|extremities|abdomen|chest|lungs|heart|"
     r"general|hematologic|lymphatic|endocrine|allergic|immunologic|none|n/a|normal|negative|positive|"
     r"chief complaint|follow[- ]?up|medications?|allergies|problems?|diagnos[ie]s|social history|family history|"
-    r"past medical history|surgical history|the patient|patient|symptoms?|pain|condition|disease|issue|problem)$",
+    r"past medical history|surgical history|the patient|patient|symptoms?|pain|condition|disease|issue|problem|"
+    r"stable|unstable|improved|improving|worse|worsening|better|emergency|urgent|routine|fine|well|good|"
+    r"doing well|unchanged|controlled|uncontrolled|acute|chronic|mild|moderate|severe)$",
     re.I)
 
 
@@ -172,10 +217,27 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
             continue  # "Start amoxicillin": the drug item says it
         if item.origin == "model" and not _model_plausible(item):
             continue
-        if junk(item.text):
+        if junk(item.text) or (item.group == "problems" and not condition_shaped(item.text)):
             continue
         kept.append(item)
     return kept
+
+
+# Words that make a phrase a habit, a result or a comparison, not a condition of the patient's (social
+# history is no problem unless the note names a disorder: "tobacco use disorder", "alcohol dependence").
+_HABIT = re.compile(r"\b(?:smok\w*|cigarettes?|alcohol|drinking|drinks|drug use|consumption|tobacco|vap\w+|"
+                    r"cessation|exercis\w*|diet)\b", re.I)
+_DISORDER = re.compile(r"\b(?:disorder|dependence|abuse|addiction|withdrawal|intoxication|poisoning)\b", re.I)
+_FRAGMENT = re.compile(r"\b(?:worse|better|more|less) than\b|^(?:right|left|both|bilateral)$", re.I)
+
+
+def condition_shaped(text: str) -> bool:
+    """A proposed condition that reads as one: not a habit, a test or its result, or a comparison."""
+    if _HABIT.search(text) and not _DISORDER.search(text):
+        return False
+    if _FRAGMENT.search(text) or find_procedures(text):
+        return False
+    return True
 
 
 _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|units?|ml|g)\b", re.I)

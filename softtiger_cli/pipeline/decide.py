@@ -16,10 +16,13 @@ from dataclasses import replace
 
 from softtiger_cli.clinical.assertions import assert_span
 from softtiger_cli.clinical.dates import resolve
-from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure
+from softtiger_cli.clinical.medications import dosage_text, drug_text
+from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure, words_key
 from softtiger_cli.core.data import Assertion, Extraction, Item, Span
 from softtiger_cli.note.sections import Section
 from softtiger_cli.pipeline.analyse import NoteAnalysis
+from softtiger_cli.pipeline.candidates import condition_shaped, junk
+from softtiger_cli.pipeline.ground import plausible
 
 _ONSET_NEAR = re.compile(
     r"(?:\b(?:since|in|from|for|began|started|diagnosed|given|done|on|dated)\b|\bx(?=\s*\d))\s*[^.;,]{0,25}?"
@@ -59,12 +62,17 @@ def decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]
         return [item]
     mentions = mentions_of(item, analysis)
     if item.group == "problems":
-        decided = pick_condition(item.text, mentions)
+        surface = {s.start: analysis.text[s.start:s.end] for s in item.spans}
+        decided = pick_condition(item.text, mentions, surface)
         claimed = _MODEL_STATUS.get(str(item.values.get("verificationStatus") or item.values.get("clinicalStatus") or ""),
                                     "active")
         out = []
         for status, chosen in decided:
             new = replace(item, spans=_spans_of(item, chosen), values=dict(item.values), status=status)
+            named = {words_key(surface[m.start]) for m in chosen}
+            if len(decided) > 1 and words_key(item.text) not in named and len(item.spans) > 1:
+                new.values[next(iter(new.values))] = surface[chosen[0].start]  # this wording's own words
+                new.concept = f"{item.key}|{status}"
             if status == "family":
                 rel = next((m.assertion.relationship for m in chosen if m.assertion.relationship), "")
                 new.assertion = Assertion(subject="family", relationship=rel)
@@ -78,15 +86,20 @@ def decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]
             result.negated_dropped += 1
         return out
     if item.group == "medications":
-        status = pick_medication(mentions)
-        if status is None:
+        decided = pick_medication(mentions)
+        if not decided:
             result.negated_dropped += 1
-            return []
         claimed = str(item.values.get("status") or "")
-        if item.origin in ("model", "both") and claimed and claimed != status:
-            result.count("status")
-        item.status = status
-        return [item]
+        out = []
+        for status, chosen in decided:
+            new = replace(item, spans=_spans_of(item, chosen), values=dict(item.values), status=status)
+            _latest_dose(new, analysis)
+            if len(decided) > 1:
+                new.concept = f"{item.key}|{status}"
+            if item.origin in ("model", "both") and claimed and claimed != status:
+                result.count("status")
+            out.append(new)
+        return out
     if item.group == "allergies":
         if all(m.assertion.certainty == "negated" or m.assertion.subject == "family" for m in mentions):
             result.negated_dropped += 1
@@ -102,6 +115,19 @@ def decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]
     if not out:
         result.negated_dropped += 1
     return out
+
+
+def _latest_dose(item: Item, analysis: NoteAnalysis) -> None:
+    """A drug's name as its latest mention with a dose writes it: the dose that holds at the end of the
+    note ("Increase Prozac to 40 mg" after "taking Prozac 20 mg")."""
+    note, first = analysis.text, next(iter(item.values))
+    dosed = [s for s in item.spans if re.search(r"\d", note[s.start:s.end])]
+    if dosed:
+        last = max(dosed, key=lambda s: s.start)
+        item.values[first] = note[last.start:last.end]
+        d = drug_text(note, last.start, last.end)
+        if "dosage" in item.values:
+            item.values["dosage"] = dosage_text(note, d)
 
 
 def _dated(item: Item, result: Extraction, analysis: NoteAnalysis) -> Item:
@@ -159,6 +185,8 @@ def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Ite
     span = analysis.grounder.find(length) if length else None
     if length and (span is None or not _VISIT_TIME.search(_sentence(analysis, span.start))):
         item.values["length"] = ""
+        if span is not None:  # its words are no evidence of the encounter any more
+            item.spans = [s for s in item.spans if (s.start, s.end) != (span.start, span.end)]
         result.count("encounter length that was not the visit's")
     for key in ("period", "actualPeriod"):
         period = item.values.get(key)
@@ -193,6 +221,8 @@ def link_conditions(result: Extraction, analysis: NoteAnalysis) -> None:
             return None
         hits = [p for p in problems if any(s.start < span.end and s.end > span.start for s in p.spans)]
         if not hits:
+            if junk(text) or not condition_shaped(text) or not plausible(text, analysis.text, result.patient.get("name", "")):
+                return None  # a heading or a label the model named as a problem
             hits = decide(Item("problems", {"code": text}, [span], span.method, origin="model"), result, analysis)
             problems.extend(h for h in hits if h.status in PATIENT_CONDITION)
         return next((h for h in hits if h.status in PATIENT_CONDITION), None)

@@ -40,7 +40,7 @@ def status_values(item: Item, note: str, version: str) -> dict[str, Any]:
     """The item's values with its status fields set from the decided status (the model's are replaced)."""
     values = dict(item.values)
     context = note[max(0, item.spans[0].start - 80) : item.spans[0].end + 80] if item.spans else ""
-    if item.group in ("problems", "procedures") and isinstance(values.get("code"), str):
+    if item.group == "problems" and isinstance(values.get("code"), str):  # tests keep their names (MRI, EKG)
         values["code"] = expand_text(values["code"], context)
     if item.group == "problems":
         values["clinicalStatus"] = _CLINICAL.get(item.status, "active")
