@@ -15,7 +15,10 @@ STRENGTH_AFTER = re.compile(
     rf"(?:\s*,?\s*|\s+(?:at|of|to)\s+)\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*{_UNIT}(?![\w])(?:\s*/\s*(?:ml|dose|hour|hr|day))?",
     re.I)
 STRENGTH_BEFORE = re.compile(rf"\d+(?:\.\d+)?\s*{_UNIT}\s+$", re.I)
-FORM_AFTER = re.compile(r"\s+(?:patch(?:es)?|inhalers?|cream|ointment|gel|drops|spray|nasal spray|supplements?|"
+FORM_AFTER = re.compile(r"\s+(?:(?:oral|topical|nasal|ophthalmic|otic|vaginal|rectal|transdermal|inhalation|"
+                        r"injectable|sublingual|extended[- ]release|delayed[- ]release|chewable|disintegrating)\s+"
+                        r"(?:tablets?|capsules?|solution|suspension|syrup|powder|spray|cream|ointment|patch|"
+                        r"inhaler|injection|film|lozenge|gel|drops)|patch(?:es)?|inhalers?|cream|ointment|gel|drops|spray|nasal spray|supplements?|"
                         r"supplementation|injections?|tablets?|capsules?|pills?|shots?|pen|xl|xr|er|sr|cr|hct)\b", re.I)
 _SIG_WORD = (r"(?:by mouth|orally|p\.?o\.?|iv|intravenously|im|intramuscularly|subq|sq|subcutaneous(?:ly)?|topically|"
              r"inhaled|sublingual(?:ly)?|once|twice|three times|four times|daily|nightly|a day|per day|a week|"

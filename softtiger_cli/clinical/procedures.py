@@ -59,7 +59,8 @@ PROCEDURE = re.compile(
 ANALYTE_WITH_VALUE = re.compile(
     rf"(?<![\w-])(?:{_ANALYTE})(?=\s*(?:level\b|levels\b|(?:was|is|of|at|came back|were)?\s*(?:\d|normal|elevated|"
     rf"low|high|stable|within)))", re.I)
-_NOT_PROCEDURE = re.compile(r"^(?:echo|labs?|culture|ct|infusions?|pt|cta)$", re.I)
+_NOT_PROCEDURE = re.compile(r"^(?:echo|culture|ct|infusions?|pt|cta)$", re.I)
+_NEVER_ALONE = re.compile(r"^(?:labs?|lab tests?)$", re.I)  # "her labs": which tests, the note does not say
 _PROCEDURE_CONTEXT = re.compile(r"\b(?:order|get|obtain|repeat|review|did|do|had|the|an?|his|her|some|results?|"
                                 r"showed|shows|check|schedule|refer|recent|last|previous|prior)\b", re.I)
 
@@ -72,6 +73,8 @@ def find_procedures(text: str, start: int = 0, end: int | None = None) -> list[t
         for m in pattern.finditer(text, start, end):
             lo, hi = m.start(), m.end()
             word = m.group(0).strip()
+            if _NEVER_ALONE.match(word):
+                continue
             if _NOT_PROCEDURE.match(word):
                 before = text[max(0, lo - 20):lo]
                 if not _PROCEDURE_CONTEXT.search(before):  # a bare "echo", "labs": only as an object of a verb

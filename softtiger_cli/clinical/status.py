@@ -241,8 +241,10 @@ _ORDERED = re.compile(
     r"arrange|request\w*|consider|pending|due for|send (?:him|her|you)? ?(?:for|to))\b", re.I)
 
 
-def procedure_status(m: Mention) -> str | None:
-    """completed or planned for a test or operation named at `m` (None: denied, or a relative's)."""
+def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
+    """completed or planned for a test or operation named at `m` (None: denied, or a relative's).
+    listed_done: the item stands in a list the note says was done ("The following procedures were
+    conducted:"), which outweighs the section it is written in."""
     a = m.assertion
     if a.certainty == "negated" or a.subject == "family" or a.time == "hypothetical":
         return None
@@ -252,14 +254,16 @@ def procedure_status(m: Mention) -> str | None:
         return "planned"
     if _DONE.search(before) or _DONE.search(after) or a.time == "history":
         return "completed"
+    if listed_done:
+        return "completed"
     return "planned" if m.section in PLAN_SECTIONS + ("assessment",) else "completed"
 
 
-def pick_procedure(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
+def pick_procedure(mentions: list[Mention], listed_done: bool = False) -> list[tuple[str, list[Mention]]]:
     """A test done and the same test ordered again are two items: group mentions by status."""
     groups: dict[str, list[Mention]] = {}
     for m in mentions:
-        status = procedure_status(m)
+        status = procedure_status(m, listed_done)
         if status is not None:
             groups.setdefault(status, []).append(m)
     return sorted(groups.items())

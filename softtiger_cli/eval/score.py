@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 DERIVATION_REFERENCE = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
+ABSENT_UNKNOWN = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 KINDS = ("condition", "medication", "allergy", "procedure", "immunization")
 _RESOURCE_KIND = {"Condition": "condition", "MedicationStatement": "medication", "MedicationRequest": "medication",
                   "AllergyIntolerance": "allergy", "Procedure": "procedure", "Immunization": "immunization"}
@@ -80,6 +81,8 @@ def concepts_from_bundle(bundle: dict[str, Any]) -> list[Concept]:
         cc = (res.get("code") or res.get("medicationCodeableConcept") or res.get("medication")
               or res.get("vaccineCode"))
         text, system, code = _cc_text(cc)
+        if system == ABSENT_UNKNOWN:
+            continue  # "no known allergies" states an absence: no item to score
         if text or code:
             out.append(Concept(kind, text, system, code))
     return out

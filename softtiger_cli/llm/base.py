@@ -25,6 +25,18 @@ class Watcher(Protocol):
 
 
 @dataclass
+class Request:
+    """One question for `Backend.generate_many`: what `generate` takes, as a record."""
+
+    segments: list[Segment]
+    gbnf: str
+    root: str
+    max_tokens: int
+    watch: Any = None
+    schema: dict[str, Any] | None = None
+
+
+@dataclass
 class Generation:
     text: str
     prompt_tokens: int
@@ -61,7 +73,8 @@ class EngineStats:
 
 
 class Backend(Protocol):
-    """A model that answers one prompt under one grammar at a time."""
+    """A model that answers prompts under grammars: one at a time (`generate`), or several together
+    (`generate_many`, the same answers in the same order; a backend without parallel decoding loops)."""
 
     n_ctx: int
     stats: EngineStats
@@ -72,3 +85,5 @@ class Backend(Protocol):
 
     def generate(self, segments: list[Segment], gbnf: str, root: str, max_tokens: int,
                  watch: Any = None, schema: dict[str, Any] | None = None) -> Generation: ...
+
+    def generate_many(self, requests: list[Request]) -> list[Generation]: ...

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from softtiger_cli.core.errors import GenerationError, GrammarError, ModelError, UsageError
-from softtiger_cli.llm.base import EngineStats, Generation, Watcher
-from softtiger_cli.llm.loading import (MAX_THREADS, check_context, check_gguf, clear_llama_log, llama_reason,
-                                       silence_llama_log)
+from softtiger_cli.llm.base import EngineStats, Generation, Request, Watcher
+from softtiger_cli.llm.loading import (MAX_THREADS, check_context, check_gguf, choose_parallel, clear_llama_log,
+                                       llama_reason, silence_llama_log)
+from softtiger_cli.llm.parallel import Answer, DecodeFailed, ParallelDecoder
 from softtiger_cli.llm.prompting import Segment, render_chat_template, tigerbot
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -34,6 +35,8 @@ class EngineConfig:
     n_threads: int | None = None
     prompt_format: str = "auto"  # "tigerbot" | "chat-template" | "auto"
     model_label: str = ""
+    parallel: int | None = 1  # questions decoded together; None: 1 on CPU, from free VRAM on a GPU
+    flash_attn: bool = False
 
 
 class _GrammarSampler:
@@ -89,6 +92,7 @@ class Engine:
                 n_threads=threads,
                 n_threads_batch=threads,
                 n_batch=512,
+                flash_attn=config.flash_attn,
                 logits_all=False,
                 verbose=False,
             )
@@ -122,6 +126,13 @@ class Engine:
         self._logits_view: tuple[int, np.ndarray] | None = None  # (buffer address, view), set on first use
         self.stats = EngineStats()
         self._token_cache: dict[str, int | None] = {}
+        self.threads = threads
+        self._parallel_decoder: ParallelDecoder | None = None
+        try:
+            self.parallel = choose_parallel(config.parallel, self.gpu, info, self.n_ctx)
+        except BaseException:
+            self.llm.close()
+            raise
 
     # -- prompt -----------------------------------------------------------------------------------
     def _detect_format(self, requested: str) -> str:
@@ -296,68 +307,96 @@ class Engine:
         sampler.reset()
         t_model = time.perf_counter()
         reused = self._eval_prompt(tokens)
-        model_seconds = time.perf_counter() - t_model
-        budget = min(max_tokens, self.n_ctx - len(tokens))
-        vocab = self._vocab
-        out = bytearray()
-        generated = 0
-        full_masks = 0
-        forced = 0
-        stop = "max_tokens"
-        prev_tokens: list[int] = []
-        while generated < budget:
-            logits = self._logits()
-            token = -1
-            step_forced = False
-            for text in watch.preferred() if watch is not None else ():
-                forced_id = self._single_token(text)
-                if forced_id is not None and self._allowed(sampler, forced_id, 0.0):
-                    token = forced_id
-                    step_forced = True
-                    forced += 1
-                    break
+        answer = Answer(sampler, watch, min(max_tokens, self.n_ctx - len(tokens)))
+        answer.model_seconds = time.perf_counter() - t_model
+        while answer.generated < answer.budget:
+            token = self.step(answer, self._logits())
             if token < 0:
-                top = int(np.argmax(logits))
-                if self._allowed(sampler, top, float(logits[top])):
-                    token = top
-                else:
-                    token = self._best_of_top(sampler, logits, float(logits[top]))
-                    if token < 0:
-                        full_masks += 1
-                        token = self._masked_argmax(sampler, logits)
-            if self._lib.llama_vocab_is_eog(vocab, token):
-                stop = "eog"
-                break
-            piece = self.llm.detokenize([token], prev_tokens=prev_tokens[-4:] or None)
-            if watch is not None and not step_forced:
-                shorter = watch.cut(piece.decode("utf-8", errors="ignore"))
-                if shorter is not None:
-                    for text in (shorter, shorter[:-1]):
-                        alt = self._single_token(text) if text else None
-                        if alt is not None and self._allowed(sampler, alt, 0.0):
-                            token, piece = alt, text.encode("utf-8")
-                            forced += 1
-                            break
-            self._lib.llama_sampler_accept(sampler.ptr, token)
-            prev_tokens.append(token)
-            out += piece
-            generated += 1
-            if watch is not None and watch.feed(piece.decode("utf-8", errors="ignore")) == "stop":
-                stop = "complete"
                 break
             t_model = time.perf_counter()
             self.llm.eval([token])
-            model_seconds += time.perf_counter() - t_model
-        text = out.decode("utf-8", errors="replace")
-        gen = Generation(
-            text=text, prompt_tokens=len(tokens), reused_tokens=reused, generated_tokens=generated,
-            full_masks=full_masks, seconds=time.perf_counter() - started, stop=stop, forced_closes=forced,
-            model_seconds=model_seconds,
-        )
+            answer.model_seconds += time.perf_counter() - t_model
+        gen = answer.generation(len(tokens), reused, time.perf_counter() - started)
         self.stats.add(gen)
         return gen
 
+    def step(self, answer: Answer, logits: np.ndarray) -> int:
+        """One greedy decision for one answer, from the logits of its last position: the near-best check
+        against the grammar (a full mask only when no near-best token is allowed), the watch's forced text
+        and cuts. Returns the token to evaluate next, or -1 when the answer ended (answer.stop says why).
+        The serial and the parallel decoders both decide here, so they decide alike."""
+        sampler, watch = answer.sampler, answer.watch
+        token = -1
+        step_forced = False
+        for text in watch.preferred() if watch is not None else ():
+            forced_id = self._single_token(text)
+            if forced_id is not None and self._allowed(sampler, forced_id, 0.0):
+                token = forced_id
+                step_forced = True
+                answer.forced += 1
+                break
+        if token < 0:
+            top = int(np.argmax(logits))
+            if self._allowed(sampler, top, float(logits[top])):
+                token = top
+            else:
+                token = self._best_of_top(sampler, logits, float(logits[top]))
+                if token < 0:
+                    answer.full_masks += 1
+                    token = self._masked_argmax(sampler, logits)
+        if self._lib.llama_vocab_is_eog(self._vocab, token):
+            answer.stop = "eog"
+            return -1
+        piece = self.llm.detokenize([token], prev_tokens=answer.prev_tokens[-4:] or None)
+        if watch is not None and not step_forced:
+            shorter = watch.cut(piece.decode("utf-8", errors="ignore"))
+            if shorter is not None:
+                for text in (shorter, shorter[:-1]):
+                    alt = self._single_token(text) if text else None
+                    if alt is not None and self._allowed(sampler, alt, 0.0):
+                        token, piece = alt, text.encode("utf-8")
+                        answer.forced += 1
+                        break
+        self._lib.llama_sampler_accept(sampler.ptr, token)
+        answer.prev_tokens.append(token)
+        answer.out += piece
+        answer.generated += 1
+        if watch is not None and watch.feed(piece.decode("utf-8", errors="ignore")) == "stop":
+            answer.stop = "complete"
+            return -1
+        return token
+
+    # -- several questions at once ----------------------------------------------------------------
+    def generate_many(self, requests: list[Request]) -> list[Generation]:
+        """The answers to several questions, in order, as `generate` gives them one by one.
+
+        With --parallel N > 1, up to N questions are decoded together as the sequences of one llama.cpp
+        batch (llm/parallel.py); with 1, or a single question, they are asked one after another.
+        """
+        if self.parallel <= 1 or len(requests) <= 1:
+            return [self.generate(r.segments, r.gbnf, r.root, r.max_tokens, watch=r.watch) for r in requests]
+        out: list[Generation] = []
+        for start in range(0, len(requests), self.parallel):
+            try:
+                gens = self._decoder().run(requests[start:start + self.parallel])
+            except DecodeFailed as exc:
+                raise GenerationError(f"llama.cpp failed while evaluating the prompts or answers (llama_decode "
+                                      f"{exc.code})", hint="out of memory? pass a smaller --n-ctx or --parallel"
+                                      ) from None
+            for gen in gens:
+                self.stats.add(gen)
+            out += gens
+        return out
+
+    def _decoder(self) -> ParallelDecoder:
+        if self._parallel_decoder is None:
+            self._parallel_decoder = ParallelDecoder(self, self.parallel)
+        return self._parallel_decoder
+
     def close(self) -> None:
+        if self._parallel_decoder is not None:
+            self._parallel_decoder.close()
+            self._parallel_decoder = None
         for sampler in self._grammars.values():
             sampler.close()
         self._grammars.clear()

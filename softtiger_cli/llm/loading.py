@@ -101,3 +101,41 @@ def llama_reason() -> str | None:
         return None
     text = "".join(ch for ch in picked if ch.isprintable()).strip(" :")
     return text[:160] or None
+
+
+MAX_PARALLEL = 64  # the most sequences chosen on a GPU by default (throughput saturates well before)
+
+
+def sequence_bytes(info: GGUFInfo, n_ctx: int) -> int | None:
+    """KV cache of one parallel sequence: f16 K and V for every token of the context, over all layers."""
+    per_token = info.kv_bytes_per_token()
+    return None if per_token is None else per_token * n_ctx
+
+
+def choose_parallel(requested: int | None, gpu: bool, info: GGUFInfo, n_ctx: int) -> int:
+    """How many questions to decode together. CPU: 1 unless asked. GPU: asked, or as many sequences of the
+    full context as fit in 80% of the free VRAM after loading (at most MAX_PARALLEL)."""
+    if requested is not None and requested < 1:
+        raise UsageError(f"--parallel must be at least 1, not {requested}")
+    if requested == 1 or (requested is None and not gpu):
+        return 1
+    per_seq = sequence_bytes(info, n_ctx)
+    if not gpu:
+        free = available_memory()
+        if per_seq is not None and free is not None and per_seq * requested > free:
+            raise ModelError(f"--parallel {requested} needs about {gib(per_seq * requested)} of KV cache "
+                             f"({gib(per_seq)} per sequence of {n_ctx} tokens), more than the {gib(free)} available",
+                             hint="pass a smaller --parallel or --n-ctx")
+        return int(requested)
+    from softtiger_cli.models.doctor import gpu_devices
+
+    free = sum(d.free for d in gpu_devices() if d.kind == "GPU") or None
+    if requested is None:
+        if free is None or per_seq is None:
+            return 1
+        return max(1, min(MAX_PARALLEL, int(free * 0.8 // per_seq)))
+    if free is not None and per_seq is not None and per_seq * requested > free:
+        raise ModelError(f"--parallel {requested} needs about {gib(per_seq * requested)} of KV cache "
+                         f"({gib(per_seq)} per sequence of {n_ctx} tokens), more than the {gib(free)} of free VRAM",
+                         hint="pass a smaller --parallel or --n-ctx")
+    return int(requested)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from softtiger_cli.llm.base import EngineStats, Generation
+from softtiger_cli.llm.base import EngineStats, Generation, Request
 from softtiger_cli.core.errors import GenerationError, GrammarError, ModelError, UsageError
 from softtiger_cli.llm.prompting import Segment, plain_text, render_chat_template, tigerbot
 
@@ -339,6 +339,11 @@ class OpenAIEngine:
         with self._stats_lock:
             self.stats.add(gen)
         return gen
+
+    def generate_many(self, requests: list[Request]) -> list[Generation]:
+        """The questions one after another (a server batches across notes with its own parallel slots)."""
+        return [self.generate(r.segments, r.gbnf, r.root, r.max_tokens, watch=r.watch, schema=r.schema)
+                for r in requests]
 
     def _complete(self, body: dict[str, Any], prompt: str) -> dict[str, Any]:
         delay = 1.0

@@ -60,6 +60,8 @@ class DoctorReport:
     offline: bool
     models_on_disk: list[dict]
     next_steps: list[str] = field(default_factory=list)
+    gpu_devices: list[dict] = field(default_factory=list)  # GPU builds: what llama.cpp sees, with free VRAM
+    gpu_offload_check: str | None = None  # GPU builds: "yes" when the tiny model ran with every layer offloaded
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -94,6 +96,94 @@ def llama_build() -> LlamaBuild:
         offload = False
     ordered = [b for b in ("CUDA", "Metal", "ROCm", "Vulkan", "SYCL", "OpenCL", "BLAS", "CPU") if b in backends]
     return LlamaBuild(getattr(llama_cpp, "__version__", "?"), offload, ordered, features)
+
+
+@dataclass
+class GpuDevice:
+    """A device llama.cpp's ggml backends registered: name, kind (GPU, IGPU, ACCEL, CPU), memory."""
+
+    name: str
+    description: str
+    kind: str
+    free: int
+    total: int
+
+
+_DEV_KINDS = {0: "CPU", 1: "GPU", 2: "IGPU", 3: "ACCEL"}
+
+
+def gpu_devices() -> list[GpuDevice]:
+    """The non-CPU devices of this llama-cpp-python build, with their free and total memory, read through
+    ggml's backend-device API (works for CUDA, Metal, Vulkan alike). Empty on a CPU build or on failure."""
+    try:
+        import ctypes
+
+        import llama_cpp
+
+        if not llama_cpp.llama_supports_gpu_offload():
+            return []
+        llama_cpp.llama_backend_init()
+        lib_dir = Path(llama_cpp.__file__).parent / "lib"
+        libs = [ctypes.CDLL(str(p)) for name in ("ggml", "ggml-base") for p in sorted(lib_dir.glob(f"lib{name}.*"))[:1]]
+        if not libs:
+            return []
+
+        def fn(name: str, restype: object, argtypes: list[object]):
+            for lib in libs:
+                f = getattr(lib, name, None)
+                if f is not None:
+                    f.restype, f.argtypes = restype, argtypes
+                    return f
+            raise AttributeError(name)
+
+        count = fn("ggml_backend_dev_count", ctypes.c_size_t, [])
+        get = fn("ggml_backend_dev_get", ctypes.c_void_p, [ctypes.c_size_t])
+        dname = fn("ggml_backend_dev_name", ctypes.c_char_p, [ctypes.c_void_p])
+        ddesc = fn("ggml_backend_dev_description", ctypes.c_char_p, [ctypes.c_void_p])
+        dtype = fn("ggml_backend_dev_type", ctypes.c_int, [ctypes.c_void_p])
+        dmem = fn("ggml_backend_dev_memory", None, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t),
+                                                     ctypes.POINTER(ctypes.c_size_t)])
+        found = []
+        for i in range(int(count())):
+            dev = get(i)
+            kind = _DEV_KINDS.get(int(dtype(dev)), "?")
+            if kind == "CPU":
+                continue
+            free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
+            dmem(dev, ctypes.byref(free), ctypes.byref(total))
+            found.append(GpuDevice((dname(dev) or b"?").decode("utf-8", "replace"),
+                                   (ddesc(dev) or b"").decode("utf-8", "replace"), kind, int(free.value),
+                                   int(total.value)))
+        return found
+    except Exception:  # noqa: BLE001 - doctor and the engine's defaults must survive any build
+        return []
+
+
+def gpu_offload_check() -> str | None:
+    """Whether a tiny offload works on a GPU build: the embedded tiny model loaded with every layer on the
+    GPU, one token evaluated. "yes", or "failed: REASON"; None on a CPU build (nothing to try)."""
+    try:
+        import llama_cpp
+
+        if not llama_cpp.llama_supports_gpu_offload():
+            return None
+    except Exception:  # noqa: BLE001
+        return None
+    try:
+        from softtiger_cli.models.registry import embedded_path
+
+        registry = load_registry()
+        path = embedded_path(registry.models[registry.default])
+        if path is None:
+            return "not tried (the embedded tiny model is not installed)"
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_gpu_layers=-1, n_batch=32, verbose=False)
+        try:
+            llm.eval(llm.tokenize(b"Hello", add_bos=True))
+        finally:
+            llm.close()
+        return "yes"
+    except Exception as exc:  # noqa: BLE001
+        return f"failed: {type(exc).__name__}: {exc}".splitlines()[0][:160]
 
 
 def cpu_info() -> tuple[str, list[str]]:
@@ -159,6 +249,14 @@ def collect() -> DoctorReport:
     llama = llama_build()
     cpu_model, flags = cpu_info()
     gpu = nvidia_gpu()
+    devices = gpu_devices() if llama.gpu_offload else []
+    offload = gpu_offload_check() if llama.gpu_offload else None
+    if devices:
+        first = devices[0]
+        backend = next((b for b in llama.backends if b != "CPU"), "GPU")
+        gpu = (f"{first.description or first.name} ({first.name}, {backend}; {human_bytes(first.free)} free"
+               + (f"; tiny offload {offload}" if offload else "") + ")"
+               + (f" + {len(devices) - 1} more" if len(devices) > 1 else ""))
     if gpu is None and _apple_silicon():
         gpu = "Apple Silicon (unified memory)"
     budget = memory_budget()
@@ -179,7 +277,8 @@ def collect() -> DoctorReport:
         cpu_flags=flags,
         ram_bytes=total_ram_bytes(),
         gpu=gpu,
-        gpu_memory_bytes=gpu_memory_bytes() if gpu and not _apple_silicon() else None,
+        gpu_memory_bytes=(devices[0].total if devices else
+                          gpu_memory_bytes() if gpu and not _apple_silicon() else None),
         memory_budget_bytes=budget,
         recommended=listing["recommended"],
         cache_dir=str(cache),
@@ -188,6 +287,8 @@ def collect() -> DoctorReport:
         hf_endpoint=endpoint(),
         offline=is_offline(),
         models_on_disk=on_disk,
+        gpu_devices=[asdict(d) for d in devices],
+        gpu_offload_check=offload,
     )
     report.next_steps = next_steps(report)
     return report
@@ -199,6 +300,9 @@ def next_steps(report: DoctorReport) -> list[str]:
     llama = report.llama
     if llama.version is None:
         steps.append(f"llama-cpp-python does not import ({llama.error}): pip install llama-cpp-python")
+    elif llama.gpu_offload and report.gpu_offload_check and report.gpu_offload_check.startswith("failed"):
+        steps.append(f"this build offloads to the GPU but the tiny model failed there ({report.gpu_offload_check}); "
+                     "check the CUDA/Metal runtime libraries (LD_LIBRARY_PATH) and the driver")
     elif not llama.gpu_offload:
         if report.gpu and "Apple" in report.gpu:
             steps.append(f"this llama-cpp-python build cannot use the GPU; rebuild it with Metal: {METAL_REBUILD}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from softtiger_cli.clinical.medications import ADMINISTERED, dosage_text, drug_text
+from softtiger_cli.clinical.medications import ADMINISTERED, SIG, DrugText, dosage_text, drug_text
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.core.data import Extraction, Item, Span
 from softtiger_cli.pipeline.analyse import NoteAnalysis
@@ -50,8 +50,11 @@ def _in_heading(analysis: NoteAnalysis, start: int) -> bool:
 def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, dict[str, Any]]) -> list[Item]:
     """Items for every lexicon or pattern mention in a group the tasks ask for."""
     note, out = analysis.text, []
-    drug_spans = [(m.start, m.end) for m in analysis.mentions if m.kind == "medication"]
+    drug_spans = [(m.start, m.end) for m in analysis.mentions if m.kind in ("medication", "vaccine")]
     proc_spans = analysis.procedures
+    # an item of another list ("assessment of anxiety (procedure)", "influenza, seasonal, injectable") names
+    # no condition of the patient's
+    other_lists = [(li.start, li.end) for li in analysis.list_items if li.group != "problems"]
     for m in _joined_drugs(analysis):
         kind = m[0]
         start, end, mention = m[1], m[2], m[3]
@@ -60,11 +63,20 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         if _in_heading(analysis, start):
             continue
         if kind in ("condition", "finding"):
-            if section in _NO_CONDITIONS_IN or any(a <= start and end <= b for a, b in drug_spans + proc_spans):
+            if section in _NO_CONDITIONS_IN or any(a <= start and end <= b for a, b in drug_spans + proc_spans
+                                                   + other_lists):
                 continue
         if kind == "medication" and (any(a <= start < b for a, b in proc_spans)
                                      or ADMINISTERED.search(note[max(0, start - 16):start])):
             continue  # "cortisone injection", "0.5 cc of lidocaine": part of a procedure, not a medication
+        holder = next((li.group for li in analysis.list_items if li.start <= start and end <= li.end), None)
+        if kind == "medication" and holder not in (None, "medications", "allergies"):
+            continue  # "escherichia coli urinary tract infection": a problem's words, not a drug
+        if kind == "procedure" and (holder in ("problems", "medications", "allergies")
+                                    or any(start < b and end > a for a, b in drug_spans)):
+            continue  # "history of tubal ligation (situation)", "naproxen sodium 220 mg": the list says what it is
+        if kind == "medication" and holder == "allergies":
+            kind = "allergy"
         if kind == "medication":
             before = note[max(0, start - 60):start]
             line_start = note.rfind("\n", 0, start) + 1
@@ -205,6 +217,24 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
     everything = [i for i in code_found if i.status != "none"]
     kept = list(code_found)
     for item in others:
+        if item.group == "medications" and item.origin == "list" and _overlaps(item, by_group.get(item.group, [])):
+            for span in item.spans:  # each line of a list is one product, maybe of several ingredients
+                line = Item(item.group, dict(item.values), [span], item.grounding, origin="list")
+                drugs = [o for o in by_group["medications"] if _overlaps(line, [o]) is not None]
+                if not drugs:
+                    kept.append(line)
+                    continue
+                product = _list_product(line, drugs, analysis)
+                kept = [k for k in kept if k not in drugs] + [product]
+                by_group["medications"] = [k for k in by_group["medications"] if k not in drugs] + [product]
+            continue
+        if item.group == "problems" and item.origin == "list":
+            inside = [o for o in by_group.get("problems", []) if _overlaps(item, [o]) is not None]
+            if len(inside) == 1 and _longer(item, inside[0]):  # "acute viral pharyngitis" over "pharyngitis"
+                named = _named_by_list(item, inside[0])
+                kept = [k for k in kept if k is not inside[0]] + [named]
+                by_group["problems"] = [k for k in by_group["problems"] if k is not inside[0]] + [named]
+                continue
         same = _overlaps(item, by_group.get(item.group, []))
         if same is not None:
             if item.origin in ("model", "list") and same.origin in ("lexicon", "pattern"):
@@ -217,7 +247,8 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
             continue  # "Start amoxicillin": the drug item says it
         if item.origin == "model" and not _model_plausible(item):
             continue
-        if junk(item.text) or (item.group == "problems" and not condition_shaped(item.text)):
+        tagged = any(_FINDING_TAG.match(analysis.text, s.end) for s in item.spans)  # "(finding)" after it
+        if junk(item.text) or (item.group == "problems" and not tagged and not condition_shaped(item.text)):
             continue
         kept.append(item)
     return kept
@@ -240,6 +271,38 @@ def condition_shaped(text: str) -> bool:
     return True
 
 
+def _longer(item: Item, found: Item) -> bool:
+    """The list item names more than the code-found term inside it, in a few words."""
+    a, b = item.spans[0], found.spans[0]
+    return a.start <= b.start and b.end <= a.end and (a.end - a.start) > (b.end - b.start) and len(item.text.split()) <= 6
+
+
+def _named_by_list(item: Item, found: Item) -> Item:
+    """The list's words for the condition, coded only when they are a code list's term themselves."""
+    code = code_condition(item.text)
+    named = Item(group="problems", values={**found.values, next(iter(found.values)): item.text}, spans=list(item.spans),
+                 grounding=item.grounding, origin="both")
+    named.coding = (code.system, code.code, code.display or "") if code else None
+    named.concept = f"{code.system}|{code.code}" if code else "cond:" + " ".join(re.findall(r"[a-z0-9]+", item.text.lower()))
+    return named
+
+
+def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item:
+    """A medication list's line as one product: its name and strengths up to the last drug named in it
+    ("amoxicillin 250 mg / clavulanate 125 mg oral tablet"), the instructions after it as the dosage."""
+    note, first = analysis.text, next(iter(item.values))
+    start = min(item.spans[0].start, min(d.spans[0].start for d in drugs))
+    end = max(d.spans[0].end for d in drugs)
+    sig = SIG.match(note, end)
+    values = dict(item.values)
+    values[first] = note[start:end]
+    if "dosage" in values or any("dosage" in d.values for d in drugs):
+        values["dosage"] = dosage_text(note, DrugText(start, end, *(sig.span() if sig else (end, end))))
+    return Item(group=item.group, values=values, spans=[Span(start, end, "exact")], grounding="exact", origin="both",
+                concept="drug:" + " ".join(re.findall(r"[a-z0-9.]+", note[start:end].lower())))
+
+
+_FINDING_TAG = re.compile(r"\s*\((?:finding|disorder|situation)\)", re.I)
 _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|units?|ml|g)\b", re.I)
 
 

@@ -107,7 +107,8 @@ def decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]
         item.status = "active"
         return [item]
     out = []
-    for status, chosen in pick_procedure(mentions):  # procedures and immunizations: done, or to be done
+    listed_done = item.origin in ("list", "both") and item.values.get("status") == "completed"
+    for status, chosen in pick_procedure(mentions, listed_done):  # procedures and immunizations: done, or to do
         new = replace(item, spans=_spans_of(item, chosen), values=dict(item.values), status=status)
         if len(chosen) < len(mentions):
             new.concept = f"{item.key}|{status}"

@@ -19,7 +19,7 @@ from softtiger_cli.core.errors import GenerationError
 from softtiger_cli.fhir.schema import GroupSpec, TaskSpec
 from softtiger_cli.llm.base import Backend
 from softtiger_cli.pipeline.analyse import NoteAnalysis, chunk
-from softtiger_cli.pipeline.ask import ask
+from softtiger_cli.pipeline.ask import Question, ask_many
 from softtiger_cli.pipeline.candidates import code_items, combine
 from softtiger_cli.pipeline.decide import decide, link_conditions, settle_single
 from softtiger_cli.pipeline.ground import check_patient, ground_item, plausible
@@ -108,6 +108,7 @@ def extract(
     for ci, piece in enumerate(chunks):
         # a list's items are of its kind: no question of a list group reads another group's list either
         in_chunk = [g for lo, hi, g in analysis.list_regions if lo < piece.end and hi > piece.start]
+        questions: list[Question] = []
         for tg, group in asked:
             if group.resource == "Patient" and ci > 0:
                 continue
@@ -121,10 +122,13 @@ def extract(
             if context is None:
                 result.skipped_questions += 1
                 continue
-            if on_progress:
-                on_progress(f"chunk {ci + 1}/{len(chunks)}: {group.name}")
             limit = bounds[group.name] if max_tokens is None else max_tokens
-            answers = ask(engine, result, group, group_schemas[group.name], tg.gbnf, context, limit, ci, keep_debug)
+            questions.append(Question(group, group_schemas[group.name], tg.gbnf, context, limit))
+        # the chunk's questions go to the model together (--parallel), their answers are taken in order
+        progress = None if on_progress is None else \
+            (lambda q, ci=ci: on_progress(f"chunk {ci + 1}/{len(chunks)}: {q.group.name}"))
+        for question, answers in zip(questions, ask_many(engine, result, questions, ci, keep_debug, progress)):
+            group = question.group
             for data in answers:
                 if group.resource == "Patient":
                     for k, v in (data or {}).items():
