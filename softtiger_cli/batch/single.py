@@ -31,7 +31,7 @@ def check_timestamp(value: str | None) -> None:
 
 
 def open_engine(model: str | None, *, device: str, n_ctx: int | None, seed: int, threads: int | None,
-                offline: bool, say: Callable[[str], None]):
+                offline: bool, say: Callable[[str], None], parallel: int | None = None):
     """Resolve --model, make sure the file is on disk (pulling when allowed), load it once."""
     from softtiger_cli.llm.engine import Engine, EngineConfig
     from softtiger_cli.models.registry import resolve_model
@@ -48,8 +48,10 @@ def open_engine(model: str | None, *, device: str, n_ctx: int | None, seed: int,
         path = ensure_local(resolved.spec, offline=True if offline else None, say=say)
     say(f"loading {resolved.label}")
     config = EngineConfig(model_path=path, n_ctx=n_ctx, device=device, seed=seed, n_threads=threads,
-                          prompt_format=resolved.prompt_format, model_label=resolved.label)
+                          prompt_format=resolved.prompt_format, model_label=resolved.label, parallel=parallel)
     engine = Engine(config)
+    if getattr(engine, "parallel", 1) > 1:
+        say(f"decoding up to {engine.parallel} questions together (--parallel)")
     for notice in getattr(engine, "notices", ()):
         say(f"softtiger: note: {notice}")
     return engine
@@ -83,10 +85,14 @@ def open_server_engine(model: str | None, backend: BackendChoice, *, n_ctx: int 
 
 
 def open_backend(model: str | None, backend: BackendChoice, *, device: str, n_ctx: int | None, seed: int,
-                 threads: int | None, offline: bool, say: Callable[[str], None]):
+                 threads: int | None, offline: bool, say: Callable[[str], None], parallel: int | None = None):
     if backend.name == "openai":
+        if parallel is not None and parallel > 1:
+            raise UsageError("--parallel is for the in-process engine; a server has its own parallel slots "
+                             "(use --concurrency)")
         return open_server_engine(model, backend, n_ctx=n_ctx, seed=seed, say=say)
-    return open_engine(model, device=device, n_ctx=n_ctx, seed=seed, threads=threads, offline=offline, say=say)
+    return open_engine(model, device=device, n_ctx=n_ctx, seed=seed, threads=threads, offline=offline, say=say,
+                       parallel=parallel)
 
 
 def run_structure(*, note_arg: str, out: Path | None, model: str | None, device: str, n_ctx: int | None,
@@ -94,7 +100,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
                   seed: int, max_tokens: int | None, fhir_version: str, ungrounded: str, timestamp: str | None,
                   debug_dir: Path | None, offline: bool, threads: int | None, say: Callable[[str], None],
                   interactive: bool, backend: BackendChoice = LOCAL, note_date: str | None = None,
-                  use_lists: bool = True, html: Path | None = None) -> Any:
+                  use_lists: bool = True, html: Path | None = None, parallel: int | None = None) -> Any:
     """Read, check the output path, load the model, structure, validate, then write once."""
     from softtiger_cli.core.errors import SofttigerError
     from softtiger_cli.pipeline.run import StructureOptions, structure_note
@@ -111,7 +117,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
         os.environ["HF_HUB_OFFLINE"] = "1"
     started = time.perf_counter()
     engine = open_backend(model, backend, device=device, n_ctx=n_ctx, seed=seed, threads=threads, offline=offline,
-                          say=say)
+                          say=say, parallel=parallel)
     if backend == LOCAL:
         go_offline()  # the model is on disk and loaded: nothing below may use the network
     options = StructureOptions(tasks=tasks, fhir_version=fhir_version, max_tokens=max_tokens, ungrounded=ungrounded,

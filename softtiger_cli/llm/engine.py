@@ -37,6 +37,7 @@ class EngineConfig:
     model_label: str = ""
     parallel: int | None = 1  # questions decoded together; None: 1 on CPU, from free VRAM on a GPU
     flash_attn: bool = False
+    kv_unified: bool | None = None  # parallel KV cache: None = a stream per sequence on CPU, unified on GPU
 
 
 class _GrammarSampler:
@@ -390,7 +391,8 @@ class Engine:
 
     def _decoder(self) -> ParallelDecoder:
         if self._parallel_decoder is None:
-            self._parallel_decoder = ParallelDecoder(self, self.parallel)
+            unified = self.gpu if self.config.kv_unified is None else self.config.kv_unified
+            self._parallel_decoder = ParallelDecoder(self, self.parallel, unified=unified)
         return self._parallel_decoder
 
     def close(self) -> None:

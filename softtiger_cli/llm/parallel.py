@@ -110,7 +110,7 @@ def cells_needed(prompts: list[list[int]], plans: list[Share], budgets: list[int
 class ParallelDecoder:
     """A second llama.cpp context on the engine's model, with `n_seq` sequences in a unified KV cache."""
 
-    def __init__(self, engine: "Engine", n_seq: int) -> None:
+    def __init__(self, engine: "Engine", n_seq: int, unified: bool = False, n_ctx_seq: int | None = None) -> None:
         lib = engine._lib
         self.engine = engine
         self._lib = lib
@@ -118,11 +118,11 @@ class ParallelDecoder:
         if n_seq > limit:
             raise ModelError(f"--parallel {n_seq} is more than llama.cpp supports ({limit})")
         params = lib.llama_context_default_params()
-        params.n_ctx = n_seq * engine.n_ctx
+        params.n_ctx = n_seq * (n_ctx_seq or engine.n_ctx)
         params.n_batch = N_BATCH
         params.n_ubatch = N_BATCH
         params.n_seq_max = n_seq
-        params.kv_unified = True
+        params.kv_unified = unified
         params.n_threads = engine.threads
         params.n_threads_batch = engine.threads
         params.flash_attn_type = (lib.LLAMA_FLASH_ATTN_TYPE_ENABLED if engine.config.flash_attn
@@ -132,9 +132,10 @@ class ParallelDecoder:
         self.ctx = lib.llama_init_from_model(engine.llm._model.model, params)
         if not self.ctx:
             raise ModelError(f"llama.cpp could not create a context for --parallel {n_seq} "
-                             f"({n_seq} x {engine.n_ctx} tokens of KV cache)",
+                             f"({n_seq} x {n_ctx_seq or engine.n_ctx} tokens of KV cache)",
                              hint="out of memory? pass a smaller --parallel or --n-ctx")
         self.n_seq = n_seq
+        self.unified = unified
         self.n_cells = int(lib.llama_n_ctx(self.ctx))
         self.mem = lib.llama_get_memory(self.ctx)
         self.batch = lib.llama_batch_init(N_BATCH, 0, 1)
@@ -228,8 +229,11 @@ class ParallelDecoder:
             entries: list[tuple[int, int, int, bool]] = []
             for i in members:
                 plan = plans[i]
-                if plan.source >= 0:
-                    lib.llama_memory_seq_cp(mem, plan.source, i, 0, plan.shared)
+                if plan.source >= 0 and self.unified:
+                    lib.llama_memory_seq_cp(mem, plan.source, i, 0, plan.shared)  # the cells are shared
+                elif plan.source >= 0:  # a stream per sequence: copy the source's, keep the shared prefix
+                    lib.llama_memory_seq_cp(mem, plan.source, i, -1, -1)
+                    lib.llama_memory_seq_rm(mem, i, plan.shared, -1)
                 rest = prompts[i][plan.shared:]
                 entries += [(tok, plan.shared + k, i, k == len(rest) - 1) for k, tok in enumerate(rest)]
             for start in range(0, len(entries), N_BATCH):

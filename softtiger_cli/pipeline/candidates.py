@@ -62,6 +62,8 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         section = sec.kind if sec else "other"
         if _in_heading(analysis, start):
             continue
+        if kind == "condition" and _in_proper_name(note, start, end):
+            continue  # "National Comprehensive Cancer Network": a name, not a disease
         if kind in ("condition", "finding"):
             if section in _NO_CONDITIONS_IN or any(a <= start and end <= b for a, b in drug_spans + proc_spans
                                                    + other_lists):
@@ -116,6 +118,20 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
     if "medications" in result.groups:
         out += _no_known(analysis, "medications", _NO_MEDS, schemas, "no known medications")
     return out
+
+
+_CAPITALISED = re.compile(r"^[A-Z][a-z]+$")
+
+
+def _in_proper_name(note: str, start: int, end: int) -> bool:
+    """A term inside a run of capitalised words mid-sentence is part of a name (an organisation, a
+    guideline, a clinic): a capitalised word on each side of it."""
+    if not note[start:start + 1].isupper():
+        return False
+    before = note[max(0, start - 40):start].split()
+    after = note[end:end + 40].split()
+    return bool(before and after and _CAPITALISED.match(before[-1]) and _CAPITALISED.match(after[0].strip(".,;:()"))
+                and not re.search(r"[.!?:\n]\s*$", note[max(0, start - 40):start - len(before[-1]) - 1] + " "))
 
 
 def _no_known(analysis: NoteAnalysis, group: str, pattern: re.Pattern[str], schemas: dict[str, dict[str, Any]],
@@ -217,6 +233,8 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
     everything = [i for i in code_found if i.status != "none"]
     kept = list(code_found)
     for item in others:
+        if _overlaps(item, [i for i in code_found if i.status == "none"]) is not None:
+            continue  # "Patient denies taking any medications": said by the no-known entry
         if item.group == "medications" and item.origin == "list" and _overlaps(item, by_group.get(item.group, [])):
             for span in item.spans:  # each line of a list is one product, maybe of several ingredients
                 line = Item(item.group, dict(item.values), [span], item.grounding, origin="list")

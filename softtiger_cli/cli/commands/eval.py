@@ -24,6 +24,8 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     lists: bool = typer.Option(True, "--lists/--no-lists", help="Let the list reader read written-out lists (--no-lists: the model alone)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1),
+    parallel: Optional[int] = typer.Option(None, "--parallel", min=1, max=256,
+                                           help="Questions of a chunk decoded together (see structure --parallel)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     from softtiger_cli.core.errors import InputError, SofttigerError
@@ -42,7 +44,7 @@ def eval_command(
         from softtiger_cli.batch.single import open_engine
 
         engine = open_engine(model, device="auto", n_ctx=None, seed=0, threads=threads, offline=False,
-                             say=(lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr)))
+                             parallel=parallel, say=(lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr)))
     options = StructureOptions(tasks=parse_tasks(task or []), timestamp="2000-01-01T00:00:00Z", use_lists=lists)
     started = time.perf_counter()
     with _note_progress(enabled=not quiet) as progress:

@@ -50,6 +50,10 @@ def structure(
     debug_dir: Optional[Path] = typer.Option(None, "--debug-dir", help="Keep prompts and raw model output here (contains note text)."),
     offline: bool = typer.Option(False, "--offline", help="Never download; fail if the model is not on disk."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads (default: all cores)."),
+    parallel: Optional[int] = typer.Option(
+        None, "--parallel", min=1, max=256,
+        help="Questions of a chunk decoded together in one llama.cpp batch (default: 1 on CPU; on a GPU, as "
+             "many as fit in free VRAM at one context of KV cache each)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ) -> None:
     from softtiger_cli.cli.console import info
@@ -95,7 +99,7 @@ def structure(
     )
     common = dict(model=model, device=device, n_ctx=n_ctx, seed=seed, max_tokens=max_tokens, tasks=tasks,
                   fhir_version=version, ungrounded=ungrounded, timestamp=timestamp, debug_dir=debug_dir,
-                  offline=offline, threads=threads, note_date=note_date, use_lists=lists)
+                  offline=offline, threads=threads, note_date=note_date, use_lists=lists, parallel=parallel)
     if single:
         _single(note_args[0], None if out is None else Path(out), report, chosen, say, quiet, {**common, "html": html})
         return
@@ -175,7 +179,8 @@ def _batch(note_args: list[str], from_list: str | None, glob: str, out: str | No
 
     def engine():
         return open_backend(common["model"], backend, device=common["device"], n_ctx=common["n_ctx"],
-                            seed=common["seed"], threads=common["threads"], offline=common["offline"], say=say)
+                            seed=common["seed"], threads=common["threads"], offline=common["offline"], say=say,
+                            parallel=common["parallel"])
 
     interactive = not quiet and sys.stderr.isatty()
     spec = BatchSpec(sources=sources, options=options, key=key, open_engine=engine, out_dir=out_dir, ndjson=ndjson,
