@@ -135,6 +135,6 @@ def test_tiny_model_reads_list_note_and_marks_item_origins(engine) -> None:
     allergy = next(i for i in ex.groups["allergies"] if i.origin in ("list", "both"))
     assert (allergy.values["code"], allergy.values["reaction"]) == ("Penicillin", "hives")
     asked = [record["group"] for record in ex.debug]
-    assert asked and "problems" in asked  # the model was asked what lists do not settle ...
+    assert asked and "patient" in asked  # the model was asked what lists do not settle ...
     assert "medications" not in asked and "allergies" not in asked  # ... and not what they do
     assert ex.covered_questions >= 2

@@ -11,6 +11,7 @@ from conftest import EXAMPLES, PINNED_TIMESTAMP, assert_one_line_error, dev_note
 from softtiger_cli.fhir.assemble import REQUIRED_SECTION_CODES
 from softtiger_cli.note.reader import read_note
 from softtiger_cli.pipeline.run import StructureOptions, structure_note
+from softtiger_cli.fhir.semantics import absent_value_stand_ins
 from softtiger_cli.fhir.validate import validate_bundle
 
 pytestmark = pytest.mark.model
@@ -24,7 +25,9 @@ def _check_bundle(bundle: dict, note_text: str, version: str = "R4B", ips: bool 
     from fhir.resources.bundle import Bundle as BundleR5
     from fhir.resources.R4B.bundle import Bundle as BundleR4B
 
-    (BundleR4B if version == "R4B" else BundleR5).model_validate(bundle)
+    # fhir.resources insists on a value where FHIR allows a primitive given only by its data-absent-reason
+    # extension (an immunization the note gives no date for): parse with a stand-in value, as validate does
+    (BundleR4B if version == "R4B" else BundleR5).model_validate(absent_value_stand_ins(bundle))
     assert validate_bundle(bundle, version, ips_required=REQUIRED_SECTION_CODES if ips else None) == []
     if ips:
         assert bundle["entry"][0]["resource"]["resourceType"] == "Composition"
@@ -36,7 +39,7 @@ def _check_bundle(bundle: dict, note_text: str, version: str = "R4B", ips: bool 
     assert carried == note_text
     doc_url = next(e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference")
     clinical = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] in CLINICAL]
-    assert clinical, "a bundle with no clinical resource is no structured note"
+    assert clinical or not ips, "a patient summary with no clinical resource is no structured note"
     for res in clinical:  # every fact points at the words it came from
         spans = [x for x in res.get("extension", []) if x["url"] == DERIVATION]
         assert spans, res["resourceType"]

@@ -50,7 +50,7 @@ def open_engine(model: str | None, *, device: str, n_ctx: int | None, seed: int,
     config = EngineConfig(model_path=path, n_ctx=n_ctx, device=device, seed=seed, n_threads=threads,
                           prompt_format=resolved.prompt_format, model_label=resolved.label, parallel=parallel)
     engine = Engine(config)
-    if getattr(engine, "parallel", 1) > 1:
+    if (getattr(engine, "parallel", 1) or 1) > 1:
         say(f"decoding up to {engine.parallel} questions together (--parallel)")
     for notice in getattr(engine, "notices", ()):
         say(f"softtiger: note: {notice}")
@@ -143,7 +143,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
     if html is not None:
         from softtiger_cli.view import render_bundle
 
-        write_atomic(html, render_bundle(result.bundle, title=note.source))
+        write_atomic(html, render_bundle(result.bundle, title=Path(note.source).name))
     ex = result.extraction
     n_res = len(result.bundle["entry"])
     stats = engine.stats

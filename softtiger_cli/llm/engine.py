@@ -3,6 +3,9 @@
 Decoding checks only the model's top token against the grammar and builds the full grammar mask only when
 that token is rejected (llama.cpp's own sampler does the same). Greedy with a mask equals greedy with a
 check-then-mask, so outputs are those of full masking, at close to unconstrained speed.
+
+`generate_many` decodes several questions together as the sequences of one llama.cpp batch (--parallel N,
+llm/parallel.py); every decision still goes through `step`, so each answer is decided as `generate` decides.
 """
 
 from __future__ import annotations
@@ -134,6 +137,9 @@ class Engine:
         except BaseException:
             self.llm.close()
             raise
+        if self.parallel > 1 and not self.gpu:
+            self.notices.append(f"--parallel {self.parallel} on CPU gives the serial answers at about the serial speed "
+                                "(a CPU gains little from batching; see docs/benchmarks.md)")
 
     # -- prompt -----------------------------------------------------------------------------------
     def _detect_format(self, requested: str) -> str:
