@@ -93,7 +93,7 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
                     spans=[Span(start, end, "exact")], grounding="exact", origin="lexicon")
         if kind == "medication":
             dt = drug_text(note, start, end)
-            item.values[_first_field(schemas, group)] = note[dt.start:dt.end]
+            item.values[_first_field(schemas, group)] = re.sub(r"\s+(?:to|at|of)\s+(?=\d)", " ", note[dt.start:dt.end])
             item.spans = [Span(dt.start, dt.end, "exact")]
             if "dosage" in schemas[group]["items"]["properties"]:
                 item.values["dosage"] = dosage_text(note, dt)

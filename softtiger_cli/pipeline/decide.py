@@ -125,7 +125,7 @@ def _latest_dose(item: Item, analysis: NoteAnalysis) -> None:
     dosed = [s for s in item.spans if re.search(r"\d", note[s.start:s.end])]
     if dosed:
         last = max(dosed, key=lambda s: s.start)
-        item.values[first] = note[last.start:last.end]
+        item.values[first] = re.sub(r"\s+(?:to|at|of)\s+(?=\d)", " ", note[last.start:last.end])  # "Norvasc to 10 mg"
         d = drug_text(note, last.start, last.end)
         if "dosage" in item.values:
             item.values["dosage"] = dosage_text(note, d)
@@ -182,6 +182,11 @@ def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Ite
         return item
     note = analysis.text
     item.values["class"] = "IMP" if _INPATIENT.search(note) else "EMER" if _EMERGENCY.search(note) else "AMB"
+    for key in ("reasonCode", "reason", "type", "serviceType"):  # a label or a stray word is no reason
+        if isinstance(item.values.get(key), list):
+            item.values[key] = [v for v in item.values[key] if not isinstance(v, str) or _meaningful(v)]
+        elif isinstance(item.values.get(key), str) and not _meaningful(item.values[key]):
+            item.values[key] = ""
     length = str(item.values.get("length") or "")
     span = analysis.grounder.find(length) if length else None
     if length and (span is None or not _VISIT_TIME.search(_sentence(analysis, span.start))):
@@ -194,6 +199,13 @@ def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Ite
         if isinstance(period, dict) and not any(period.values()) and result.note_date:
             period["start"] = result.note_date
     return item
+
+
+def _meaningful(text: str) -> bool:
+    """Free text the model put in the encounter worth keeping: no label, heading word or lone common word."""
+    words = re.findall(r"[A-Za-z]+", text)
+    return bool(words) and not junk(text) and (len(words) > 1 or len(words[0]) > 3 and words[0].lower() not in
+                                               ("status", "medical", "visit", "note", "patient", "other", "none"))
 
 
 def _sentence(analysis: NoteAnalysis, offset: int) -> str:
