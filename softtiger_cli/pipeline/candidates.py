@@ -161,8 +161,7 @@ def _joined_drugs(analysis: NoteAnalysis) -> list[tuple[str, int, int, Any]]:
             kind, start, _, first = out[-1]
             out[-1] = (kind, start, m.end, first)
             continue
-        key = m.display if m.kind == "medication" else m
-        out.append((m.kind, m.start, m.end, key if m.kind != "medication" else (m.display or m.text)))
+        out.append((m.kind, m.start, m.end, (m.display or m.text) if m.kind == "medication" else m))
     out += [("procedure", lo, hi, None) for lo, hi in analysis.procedures]
     out += [("supplement", lo, hi, None) for lo, hi in analysis.supplements]
     conditions = [(m.start, m.end) for m in analysis.mentions if m.kind == "condition"]
