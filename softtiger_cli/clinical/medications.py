@@ -58,6 +58,11 @@ def drug_text(note: str, start: int, end: int) -> DrugText:
     return DrugText(start, end, end, end)
 
 
+def product_name(words: str) -> str:
+    """The product as a name: "Norvasc to 10 mg" (from "increase Norvasc to 10 mg") is "Norvasc 10 mg"."""
+    return re.sub(r"\s+(?:to|at|of)\s+(?=\d)", " ", words)
+
+
 def dosage_text(note: str, d: DrugText) -> str:
     """What Dosage.text says: the strength and the instructions as written ("10 mg by mouth daily")."""
     name = note[d.start:d.end]

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from softtiger_cli.core.data import Assertion
+from softtiger_cli.core.text import folded
 
 # Diseases that, once present, are ongoing unless the note says they ended.
 CHRONIC = re.compile(
@@ -101,13 +102,6 @@ def _one_status(text: str, mentions: list[Mention]) -> tuple[str, list[Mention]]
     return status, [m for s, m in kept if (s == "absent") == (status == "absent")]
 
 
-def words_key(text: str) -> str:
-    """A wording's identity: lower case words, plurals folded ("kidney stones" is "kidney stone")."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) else w
-                    for w in words)
-
-
 def pick_condition(text: str, mentions: list[Mention], surface: dict[int, str]) -> list[tuple[str, list[Mention]]]:
     """Statuses for a concept named in several places. One wording has one status (the end of the note
     holds); two wordings of one code ("fluid retention" denied, "edema" on exam) keep their own status when
@@ -116,7 +110,7 @@ def pick_condition(text: str, mentions: list[Mention], surface: dict[int, str]) 
     family = [m for m in mentions if m.assertion.subject == "family"]
     wordings: dict[str, list[Mention]] = {}
     for m in own:
-        wordings.setdefault(words_key(surface.get(m.start, text)), []).append(m)
+        wordings.setdefault(folded(surface.get(m.start, text)), []).append(m)
     by_status: dict[str, list[Mention]] = {}
     for group in wordings.values():
         decided = _one_status(text, group)

@@ -6,9 +6,10 @@ turns it into an Extraction of Items with Spans and Assertions, `fhir/` maps an 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from softtiger_cli.core.text import words
 
 if TYPE_CHECKING:  # types only: core never imports a stage at run time
     from softtiger_cli.clinical.vitals import Vital
@@ -66,7 +67,7 @@ class Item:
         """The concept's identity for merging: a code list's concept, else the main text's words."""
         if self.concept:
             return self.concept
-        return " ".join(re.findall(r"[a-z0-9]+", str(next(iter(self.values.values()), "")).lower()))
+        return words(self.text)
 
     @property
     def text(self) -> str:

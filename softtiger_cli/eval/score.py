@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from softtiger_cli.core.text import singular
+
 DERIVATION_REFERENCE = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
 ABSENT_UNKNOWN = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 KINDS = ("condition", "medication", "allergy", "procedure", "immunization")
@@ -51,13 +53,9 @@ def matches(pred: Concept, gold: Concept) -> bool:
         return False
     if pred.code and gold.code and pred.system == gold.system:
         return pred.code == gold.code
-    p, g = [_singular(w) for w in normalise(pred.text).split()], [_singular(w) for w in normalise(gold.text).split()]
+    p, g = [singular(w) for w in normalise(pred.text).split()], [singular(w) for w in normalise(gold.text).split()]
     return _contains_in_order(p, g) or _contains_in_order(g, p)
 
-
-def _singular(word: str) -> str:
-    """Plurals fold for matching ("kidney stones" is "kidney stone"; "diabetes", "virus" stay)."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
 
 
 def _cc_text(cc: Any) -> tuple[str, str, str]:

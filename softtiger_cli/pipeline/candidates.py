@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from softtiger_cli.clinical.medications import ADMINISTERED, SIG, DrugText, dosage_text, drug_text
+from softtiger_cli.clinical.medications import ADMINISTERED, SIG, DrugText, dosage_text, drug_text, product_name
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.core.data import Extraction, Item, Span
+from softtiger_cli.core.text import folded, words
 from softtiger_cli.pipeline.analyse import NoteAnalysis
 from softtiger_cli.terms import Mention, code_condition
 
@@ -93,7 +94,7 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
                     spans=[Span(start, end, "exact")], grounding="exact", origin="lexicon")
         if kind == "medication":
             dt = drug_text(note, start, end)
-            item.values[_first_field(schemas, group)] = re.sub(r"\s+(?:to|at|of)\s+(?=\d)", " ", note[dt.start:dt.end])
+            item.values[_first_field(schemas, group)] = product_name(note[dt.start:dt.end])
             item.spans = [Span(dt.start, dt.end, "exact")]
             if "dosage" in schemas[group]["items"]["properties"]:
                 item.values["dosage"] = dosage_text(note, dt)
@@ -102,7 +103,7 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
             item.concept = "allergy:" + mention.lower()
         elif kind == "finding":
             code = code_condition(note[start:end])
-            item.origin, item.concept = "pattern", "finding:" + _proc_key(note[start:end])
+            item.origin, item.concept = "pattern", "finding:" + folded(note[start:end])
             item.coding = (code.system, code.code, code.display or "") if code else None
         elif kind == "supplement":
             item.origin, item.concept = "pattern", "drug:" + " ".join(note[start:end].lower().split()[:-1])
@@ -111,7 +112,7 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
             item.concept = f"{mention.code.system}|{mention.code.code}" if mention.code else ""
         else:  # a test or procedure found by pattern
             item.origin = "pattern"
-            item.concept = "proc:" + _proc_key(note[start:end])
+            item.concept = "proc:" + folded(note[start:end])
         out.append(item)
     if "allergies" in result.groups:
         out += _no_known(analysis, "allergies", _NO_KNOWN, schemas, "no known allergies")
@@ -143,11 +144,6 @@ def _no_known(analysis: NoteAnalysis, group: str, pattern: re.Pattern[str], sche
                 spans=[Span(m.start(), m.end(), "pattern")], grounding="pattern", origin="pattern",
                 status="none", concept=concept)
     return [item]
-
-
-def _proc_key(text: str) -> str:
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words)
 
 
 def _joined_drugs(analysis: NoteAnalysis) -> list[tuple[str, int, int, Any]]:
@@ -300,7 +296,7 @@ def _named_by_list(item: Item, found: Item) -> Item:
     named = Item(group="problems", values={**found.values, next(iter(found.values)): item.text}, spans=list(item.spans),
                  grounding=item.grounding, origin="both")
     named.coding = (code.system, code.code, code.display or "") if code else None
-    named.concept = f"{code.system}|{code.code}" if code else "cond:" + " ".join(re.findall(r"[a-z0-9]+", item.text.lower()))
+    named.concept = f"{code.system}|{code.code}" if code else "cond:" + words(item.text)
     return named
 
 

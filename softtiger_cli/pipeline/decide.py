@@ -16,9 +16,10 @@ from dataclasses import replace
 
 from softtiger_cli.clinical.assertions import assert_span
 from softtiger_cli.clinical.dates import resolve
-from softtiger_cli.clinical.medications import dosage_text, drug_text
-from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure, words_key
+from softtiger_cli.clinical.medications import dosage_text, drug_text, product_name
+from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure
 from softtiger_cli.core.data import Assertion, Extraction, Item, Span
+from softtiger_cli.core.text import folded, words
 from softtiger_cli.note.sections import Section
 from softtiger_cli.pipeline.analyse import NoteAnalysis
 from softtiger_cli.pipeline.candidates import condition_shaped, junk
@@ -69,8 +70,8 @@ def decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]
         out = []
         for status, chosen in decided:
             new = replace(item, spans=_spans_of(item, chosen), values=dict(item.values), status=status)
-            named = {words_key(surface[m.start]) for m in chosen}
-            if len(decided) > 1 and words_key(item.text) not in named and len(item.spans) > 1:
+            named = {folded(surface[m.start]) for m in chosen}
+            if len(decided) > 1 and folded(item.text) not in named and len(item.spans) > 1:
                 new.values[next(iter(new.values))] = surface[chosen[0].start]  # this wording's own words
                 new.concept = f"{item.key}|{status}"
             if status == "family":
@@ -125,7 +126,7 @@ def _latest_dose(item: Item, analysis: NoteAnalysis) -> None:
     dosed = [s for s in item.spans if re.search(r"\d", note[s.start:s.end])]
     if dosed:
         last = max(dosed, key=lambda s: s.start)
-        item.values[first] = re.sub(r"\s+(?:to|at|of)\s+(?=\d)", " ", note[last.start:last.end])  # "Norvasc to 10 mg"
+        item.values[first] = product_name(note[last.start:last.end])
         d = drug_text(note, last.start, last.end)
         if "dosage" in item.values:
             item.values["dosage"] = dosage_text(note, d)
@@ -255,8 +256,4 @@ def link_conditions(result: Extraction, analysis: NoteAnalysis) -> None:
             item.values["diagnosis"] = diagnoses
     for p in problems:
         if p.status in PATIENT_CONDITION:
-            result.links[_words(p.text)] = p.key
-
-
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+            result.links[words(p.text)] = p.key

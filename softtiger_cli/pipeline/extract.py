@@ -26,9 +26,6 @@ from softtiger_cli.pipeline.ground import check_patient, ground_item, plausible
 from softtiger_cli.pipeline.merge import merge_items
 from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, group_prompt, output_bound, settled_by_lists, steer
 
-UNGROUNDED_POLICIES = ("drop", "keep")
-
-
 @dataclass(frozen=True)
 class TaskGrammar:
     """A task with its extraction schema and GBNF grammar for the FHIR version asked."""

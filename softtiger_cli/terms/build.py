@@ -38,9 +38,6 @@ FORMAT_VERSION = 1
 
 # Files written: UTF-8 text, column-wise (line i = column i, values tab-separated), gzip with mtime 0,
 # plus manifest.json. Term tables have columns key (normalise(term)), value, flags, readable term.
-FILES = ("icd10cm.tsv.gz", "conditions.tsv.gz", "drugs.tsv.gz", "drug_concepts.tsv.gz", "cvx.tsv.gz",
-         "vaccines.tsv.gz")
-
 # ICD-10-CM title variants: ICD's own "NOS"/"unspecified" qualifiers that a note never writes.
 _SUFFIX_RE = re.compile(
     r"(?:,\s*(?:unspecified(?:\s+(?:organism|site|type|part|cause|kind|form))?|not elsewhere classified|"

@@ -110,12 +110,6 @@ def read_spans(resource: dict[str, Any], key: str) -> list[Span]:
     return sorted(found)
 
 
-@dataclass(frozen=True)
-class _Event:
-    pos: int
-    span: Span
-
-
 def _escape_text(text: str) -> str:
     """Escape note text so the DOM holds exactly these characters: the HTML parser would turn CR LF
     into LF and drop NUL, so CR becomes ``&#13;`` (a lone CR also gets a ``<br>``, which adds no

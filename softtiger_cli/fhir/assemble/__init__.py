@@ -53,7 +53,7 @@ def assemble(ex: Extraction, opts: AssemblyOptions, schemas: dict[str, dict[str,
                 res[key] = built
         place_onset(res, item, b.version)
         res, section = complete(res, b.version)
-        res, meant = reshape(res, item, b.patient_url, b.version, ex.note_date)
+        res, meant = reshape(res, item, b.patient_url, b.version)
         section = meant or section
         if res["resourceType"] == "ClinicalImpression" and ex.note_date and not any(k.startswith("effective") for k in res):
             res["effectiveDateTime"] = ex.note_date

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from softtiger_cli.core.data import Extraction
+from softtiger_cli.core.text import words
 from softtiger_cli.fhir.assemble.sections import SECTIONS
 from softtiger_cli.fhir.model import element
 from softtiger_cli.fhir.schema import CONDITION_CLINICAL
@@ -35,7 +36,7 @@ class AssemblyOptions:
 
 
 def _key(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    return words(text)
 
 
 def _duration(text: str) -> dict[str, Any] | None:

@@ -74,8 +74,7 @@ def _codeable(res: dict[str, Any], key: str, cc: dict[str, Any], version: str, r
     res[key] = {"concept": cc} if version == "R5" and reference else cc
 
 
-def reshape(res: dict[str, Any], item: Item, patient_url: str, version: str,
-            note_date: str | None) -> tuple[dict[str, Any], str]:
+def reshape(res: dict[str, Any], item: Item, patient_url: str, version: str) -> tuple[dict[str, Any], str]:
     """The resource the decided status calls for, and the IPS section it belongs to."""
     rtype, status = res["resourceType"], item.status
     text = item.text
