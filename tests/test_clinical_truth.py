@@ -203,6 +203,14 @@ def test_11_spans_use_fhirs_derivation_reference() -> None:
     assert text[start:start + length] == "asthma"
 
 
+def test_a_hedge_about_a_cause_and_a_result_stated_are_read_as_such() -> None:
+    b = structured("ASSESSMENT\nThe most likely cause of her headache is tension.\nImpression: Normal CT of the head.\n")
+    (headache,) = named(b, "Condition", "headache")
+    assert code(headache["verificationStatus"]) == "confirmed"  # the cause is hedged, not the headache
+    (ct,) = named(b, "Procedure", "ct")  # a result is given: the CT was done, it is no order
+    assert ct["status"] == "completed" and not resources(b, "ServiceRequest")
+
+
 @pytest.mark.parametrize("version", ["R4B", "R5"])
 def test_statuses_map_to_both_fhir_versions(version: str) -> None:
     b = structured("HPI\nShe stopped taking ibuprofen. She takes lisinopril 10 mg daily. She denies fever.\n\n"

@@ -39,6 +39,9 @@ PSEUDO_NEGATION = ("no longer", "not only", "not necessarily", "no change", "no 
                    "not well controlled", "not been controlled", "without relief", "without improvement",
                    "no relief", "not helped", "not helping", "not working", "gram negative", "not been able",
                    "not able", "unable")
+# A hedge about something else ("the most likely cause of his pain is X"): the pain is not in doubt.
+PSEUDO_POSSIBLE = ("likely etiology", "likely cause", "likely source", "likely reason", "likely explanation",
+                   "likely trigger", "possible etiology", "possible cause", "possible causes", "possible source")
 RESOLVED = [
     ("resolved", "bwd"), ("has resolved", "bwd"), ("have resolved", "bwd"), ("now resolved", "bwd"),
     ("since resolved", "bwd"), ("went away", "bwd"), ("gone away", "bwd"), ("is gone", "bwd"), ("are gone", "bwd"),
@@ -122,7 +125,8 @@ def _cue_pattern(cue: str) -> re.Pattern[str]:
 _COMPILED = {name: [(c, d, _cue_pattern(c)) for c, d in cues] for name, cues in
              {"neg": NEGATION, "res": RESOLVED, "pos": POSSIBLE, "hist": HISTORICAL, "hyp": HYPOTHETICAL,
               "plan": PLANNED}.items()}
-_PSEUDO = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(p) for p in PSEUDO_NEGATION) + r")(?![a-z])", re.I)
+_PSEUDO = {kind: re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(p) for p in cues) + r")(?![a-z])", re.I)
+           for kind, cues in (("neg", PSEUDO_NEGATION), ("pos", PSEUDO_POSSIBLE))}
 # How far a cue reaches forward: a denial or a condition ("call if ...") often runs over a long list
 # ("denies chest pain, shortness of breath, vomiting, dizziness, fevers, and chills").
 _FORWARD_WORDS = {"neg": 20, "hyp": 20}
@@ -136,7 +140,7 @@ def _blocked(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 def in_scope(sentence: str, item_start: int, item_end: int, kind: str,
              names: tuple[tuple[int, int], ...] = ()) -> str | None:
     """The cue of `kind` whose scope covers the item's span (offsets within the sentence), if any."""
-    pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(sentence)] if kind == "neg" else []
+    pseudo = [(m.start(), m.end()) for m in _PSEUDO[kind].finditer(sentence)] if kind in _PSEUDO else []
     for cue, direction, pattern in _COMPILED[kind]:
         for m in pattern.finditer(sentence):
             if m.start() < item_end and m.end() > item_start:

@@ -235,6 +235,9 @@ _ORDERED = re.compile(
     r"arrange|request\w*|consider|pending|due for|send (?:him|her|you)? ?(?:for|to))\b", re.I)
 
 
+_RESULT_BEFORE = re.compile(r"\b(?:normal|abnormal|unremarkable|negative|positive)\s*$", re.I)  # "Normal CT of ..."
+
+
 def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
     """completed or planned for a test or operation named at `m` (None: denied, or a relative's).
     listed_done: the item stands in a list the note says was done ("The following procedures were
@@ -246,7 +249,7 @@ def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
     after = " ".join(m.sentence[m.at:].split()[1:8])
     if _ORDERED.search(before) or a.time == "planned":
         return "planned"
-    if _DONE.search(before) or _DONE.search(after) or a.time == "history":
+    if _DONE.search(before) or _DONE.search(after) or _RESULT_BEFORE.search(before) or a.time == "history":
         return "completed"
     if listed_done:
         return "completed"
