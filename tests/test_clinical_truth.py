@@ -203,6 +203,12 @@ def test_11_spans_use_fhirs_derivation_reference() -> None:
     assert text[start:start + length] == "asthma"
 
 
+def test_a_denial_the_model_names_as_a_problem_is_none() -> None:
+    b = structured("CHIEF COMPLAINT\nNo complaints.\n\nASSESSMENT\nWell adult.\n",
+                   [("impression", {"problem": ["No complaints"]}), ("encounter", {"diagnosis": [{"condition": "No complaints"}]})])
+    assert not resources(b, "Condition")
+
+
 def test_a_hedge_about_a_cause_and_a_result_stated_are_read_as_such() -> None:
     b = structured("ASSESSMENT\nThe most likely cause of her headache is tension.\nImpression: Normal CT of the head.\n")
     (headache,) = named(b, "Condition", "headache")

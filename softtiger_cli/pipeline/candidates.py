@@ -203,10 +203,14 @@ _JUNK_WORDS = re.compile(
     re.I)
 
 
+# A phrase that is itself a denial ("No complaints", "None") names no condition.
+_NEGATION_PHRASE = re.compile(r"^(?:no|none|nil|denies|denied|negative|without|n/a)\b", re.I)
+
+
 def junk(text: str) -> bool:
     """A label, a heading word or a template phrase: never an item ("Medical reasoning", "Cardiovascular")."""
     words = text.strip().strip(":.-").strip()
-    return not words or bool(_JUNK_WORDS.match(words)) or words.endswith(":")
+    return not words or bool(_JUNK_WORDS.match(words) or _NEGATION_PHRASE.match(words)) or words.endswith(":")
 
 
 def _overlaps(item: Item, others: list[Item]) -> Item | None:
