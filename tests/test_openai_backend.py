@@ -214,7 +214,7 @@ def llama_server(tiny_model_path: Path, tmp_path_factory):
     threads = os.environ.get("SOFTTIGER_THREADS", "1") or "1"
     with log.open("wb") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model_path), "--host", "127.0.0.1",
+            [sys.executable, "-m", "softtiger_cli.llm.serve", "--model", str(tiny_model_path), "--host", "127.0.0.1",
              "--port", str(port), "--n_threads", threads, "--n_threads_batch", threads, "--n_ctx", "4096"],
             stdout=fh, stderr=subprocess.STDOUT,
         )

@@ -112,10 +112,17 @@ def main(argv: list[str] | None = None) -> None:
     """
     from typer.main import get_command
 
+    from softtiger_cli.core import crash
     from softtiger_cli.core.privacy import no_core_dumps
 
     debug = bool(os.environ.get("SOFTTIGER_DEBUG"))
     no_core_dumps()
+    if debug:  # a fault in llama.cpp: Python's traceback of every thread, then the signal
+        import faulthandler
+
+        faulthandler.enable()
+    else:  # one line and ExitCode.NATIVE_CRASH, not "Segmentation fault"
+        crash.install()
     _sigterm_as_interrupt()
     if not debug:
         _show_warnings_without_text()

@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     GRAMMAR = 7  # a grammar is stale, missing or does not parse
     DOWNLOAD = 8  # download or verification failed
     PARTIAL = 9  # a batch finished with some notes failed
+    NATIVE_CRASH = 10  # llama.cpp crashed (SIGSEGV, SIGBUS, SIGILL, SIGFPE); see `softtiger doctor`
     INTERRUPTED = 130
 
 

@@ -18,12 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from softtiger_cli.core import crash
 from softtiger_cli.core.errors import GenerationError, GrammarError, ModelError, UsageError
 from softtiger_cli.llm.base import EngineStats, Generation, Request, Watcher
-from softtiger_cli.llm.loading import (MAX_THREADS, check_context, check_gguf, choose_parallel, clear_llama_log,
-                                       llama_reason, silence_llama_log)
+from softtiger_cli.llm.loading import (MAX_THREADS, check_context, check_gguf, choose_parallel, open_llama,
+                                       silence_llama_log)
 from softtiger_cli.llm.parallel import Answer, DecodeFailed, ParallelDecoder
 from softtiger_cli.llm.prompting import Segment, render_chat_template, tigerbot
+from softtiger_cli.models.cpu import CpuLoadPlan, plan_for
 
 DEVICES = ("auto", "cpu", "gpu")
 _TOKEN_DATA = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
@@ -41,6 +43,7 @@ class EngineConfig:
     parallel: int | None = 1  # questions decoded together; None: 1 on CPU, from free VRAM on a GPU
     flash_attn: bool = False
     kv_unified: bool | None = None  # parallel KV cache: None = a stream per sequence on CPU, unified on GPU
+    cpu_plan: CpuLoadPlan | None = None  # CPU weight placement; None: models/cpu.plan_for (AMX off unless asked)
 
 
 class _GrammarSampler:
@@ -86,31 +89,14 @@ class Engine:
         threads = config.n_threads or int(os.environ.get("SOFTTIGER_THREADS", "0") or 0) or max(1, os.cpu_count() or 1)
         if threads > MAX_THREADS:
             raise UsageError(f"--threads {threads} is more than llama.cpp supports ({MAX_THREADS})")
-        clear_llama_log()
-        try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=config.n_ctx or 0,
-                n_gpu_layers=-1 if self.gpu else 0,
-                seed=config.seed,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=512,
-                flash_attn=config.flash_attn,
-                logits_all=False,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            reason = llama_reason()
-            if "llama_context" in str(exc):  # the weights loaded; the context (KV cache, buffers) did not
-                raise ModelError(f"llama.cpp could not create a {config.n_ctx or 'default'}-token context for "
-                                 f"{path.name}" + (f": {reason}" if reason else ""),
-                                 hint="out of memory? pass a smaller --n-ctx") from None
-            raise ModelError(f"llama.cpp could not load {path.name}: {reason or type(exc).__name__}",
-                             hint=None if reason else "the file may be truncated or of an unsupported architecture"
-                             ) from None
+        self.llm, plan = open_llama(llama_cpp, path, config.cpu_plan or plan_for(path),
+                                    label=config.model_label or path.name, n_ctx=config.n_ctx, gpu=self.gpu,
+                                    seed=config.seed, threads=threads, flash_attn=config.flash_attn)
         self.config = config
         self.path = path
+        self.cpu_plan = plan  # what the load used (doctor and verbose output say it)
+        if self.cpu_plan.amx_avoided:
+            self.notices.append(f"CPU: {self.cpu_plan.summary}")
         self.n_ctx = self.llm.n_ctx()
         self.n_vocab = self.llm.n_vocab()
         self.metadata = dict(self.llm.metadata)
@@ -313,7 +299,9 @@ class Engine:
         sampler = self.grammar(gbnf, root)
         sampler.reset()
         t_model = time.perf_counter()
+        crash.set_context(step=f"reading a {len(tokens)}-token prompt")
         reused = self._eval_prompt(tokens)
+        crash.set_context(step="generating an answer")
         answer = Answer(sampler, watch, min(max_tokens, self.n_ctx - len(tokens)))
         answer.model_seconds = time.perf_counter() - t_model
         while answer.generated < answer.budget:

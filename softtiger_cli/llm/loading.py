@@ -7,7 +7,9 @@ import ctypes
 import os
 from pathlib import Path
 
+from softtiger_cli.core import crash
 from softtiger_cli.core.errors import ModelError, UsageError
+from softtiger_cli.models.cpu import CpuLoadPlan, model_params
 from softtiger_cli.models.gguf import GGUFInfo, GGUFProblem, available_memory
 from softtiger_cli.models.gguf import read_info as read_gguf_info
 
@@ -101,6 +103,33 @@ def llama_reason() -> str | None:
         return None
     text = "".join(ch for ch in picked if ch.isprintable()).strip(" :")
     return text[:160] or None
+
+
+def open_llama(llama_cpp: object, path: Path, plan: CpuLoadPlan, *, label: str, n_ctx: int | None, gpu: bool,
+               seed: int, threads: int, flash_attn: bool) -> tuple[object, CpuLoadPlan]:
+    """`llama_cpp.Llama` for the file, its weights placed by the CPU plan (never the AMX buffer unless asked);
+    llama.cpp's refusals become one ModelError line. Returns the model and the plan the load used."""
+    clear_llama_log()
+    hint = ("llama.cpp's AMX kernels are on (SOFTTIGER_CPU_AMX=1): unset it"
+            if not plan.amx_avoided and "SOFTTIGER_CPU_AMX=1" in plan.summary else "")
+    crash.set_context(model=label, step="loading the model", hint=hint)
+    try:
+        with model_params(plan) as applied:
+            llm = llama_cpp.Llama(  # type: ignore[attr-defined]
+                model_path=str(path), n_ctx=n_ctx or 0, n_gpu_layers=-1 if gpu else 0, seed=seed,
+                n_threads=threads, n_threads_batch=threads, n_batch=512, flash_attn=flash_attn,
+                logits_all=False, verbose=False,
+            )
+    except (ValueError, RuntimeError, OSError) as exc:
+        reason = llama_reason()
+        if "llama_context" in str(exc):  # the weights loaded; the context (KV cache, buffers) did not
+            raise ModelError(f"llama.cpp could not create a {n_ctx or 'default'}-token context for "
+                             f"{path.name}" + (f": {reason}" if reason else ""),
+                             hint="out of memory? pass a smaller --n-ctx") from None
+        raise ModelError(f"llama.cpp could not load {path.name}: {reason or type(exc).__name__}",
+                         hint=None if reason else "the file may be truncated or of an unsupported architecture"
+                         ) from None
+    return llm, applied.plan
 
 
 MAX_PARALLEL = 64  # the most sequences chosen on a GPU by default (throughput saturates well before)

@@ -134,8 +134,11 @@ class _LocalVocab:
 
         quiet_llama_log()
 
+        from softtiger_cli.models.cpu import apply_plan, plan_for
+
         params = llama_cpp.llama_model_default_params()
         params.vocab_only = True
+        self._cpu = apply_plan(params, plan_for(None))  # no weights load, but never the AMX buffer either
         try:
             self.model = LlamaModel(path_model=str(path), params=params, verbose=False)
         except (ValueError, RuntimeError, OSError):

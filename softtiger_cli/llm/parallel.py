@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from softtiger_cli.core import crash
 from softtiger_cli.core.errors import GenerationError, ModelError
 from softtiger_cli.llm.base import Generation, Request
 
@@ -199,6 +200,7 @@ class ParallelDecoder:
                 sampler.reset()
                 answers.append(Answer(sampler, r.watch, budget))
             try:
+                crash.set_context(step=f"decoding {len(requests)} answers together")
                 model_seconds = self._decode_all(prompts, plans, answers)
             except BaseException:
                 self._lib.llama_memory_clear(self.mem, True)  # a failed batch leaves cells unknown

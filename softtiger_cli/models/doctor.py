@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from softtiger_cli import __version__
@@ -62,6 +63,8 @@ class DoctorReport:
     next_steps: list[str] = field(default_factory=list)
     gpu_devices: list[dict] = field(default_factory=list)  # GPU builds: what llama.cpp sees, with free VRAM
     gpu_offload_check: str | None = None  # GPU builds: "yes" when the tiny model ran with every layer offloaded
+    cpu_placement: str = ""  # how weights are placed on the CPU (models/cpu.py: AMX buffer off on AMX builds)
+    inference: dict | None = None  # the inference probe's result (llm/probe.py), None when not run
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -176,7 +179,10 @@ def gpu_offload_check() -> str | None:
         path = embedded_path(registry.models[registry.default])
         if path is None:
             return "not tried (the embedded tiny model is not installed)"
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_gpu_layers=-1, n_batch=32, verbose=False)
+        from softtiger_cli.models.cpu import model_params, plan_for
+
+        with model_params(plan_for(path)):
+            llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_gpu_layers=-1, n_batch=32, verbose=False)
         try:
             llm.eval(llm.tokenize(b"Hello", add_bos=True))
         finally:
@@ -242,8 +248,22 @@ def _writable(folder: Path) -> tuple[bool, int | None]:
     return os.access(probe, os.W_OK), free
 
 
-def collect() -> DoctorReport:
-    """Probe everything; never raises for a missing piece, reports it instead."""
+def cpu_placement() -> str:
+    """How this build places weights on the CPU, in words (models/cpu.py decides)."""
+    from softtiger_cli.models.cpu import AMX_ENV, build_features, opted_in
+
+    features = build_features()
+    if features.amx and not opted_in():
+        return (f"AMX in this build: weights kept out of llama.cpp's AMX buffer (its kernels crash), Q4_0/Q4_K "
+                f"matrices still repacked; {AMX_ENV}=1 uses AMX")
+    if features.amx:
+        return f"AMX buffer on ({AMX_ENV}=1)" + (", weights repacked" if features.repack else "")
+    return "no AMX in this build; " + ("weights repacked for this CPU" if features.repack else "no repacking")
+
+
+def collect(probe: Callable[[], dict | None] | None = None) -> DoctorReport:
+    """Probe everything; never raises for a missing piece, reports it instead. `probe` runs the inference
+    probe (a model on a few hundred tokens, in a child process) and returns its result."""
     from softtiger_cli.models.store import list_models
 
     llama = llama_build()
@@ -289,6 +309,8 @@ def collect() -> DoctorReport:
         models_on_disk=on_disk,
         gpu_devices=[asdict(d) for d in devices],
         gpu_offload_check=offload,
+        cpu_placement=cpu_placement(),
+        inference=probe() if probe is not None else None,
     )
     report.next_steps = next_steps(report)
     return report
@@ -300,6 +322,10 @@ def next_steps(report: DoctorReport) -> list[str]:
     llama = report.llama
     if llama.version is None:
         steps.append(f"llama-cpp-python does not import ({llama.error}): pip install llama-cpp-python")
+    elif report.inference is not None and not report.inference.get("ok"):
+        inf = report.inference
+        steps.append(f"inference failed with {inf.get('model')}: {inf.get('error')}"
+                     + (f"; {inf['fix']}" if inf.get("fix") else ""))
     elif llama.gpu_offload and report.gpu_offload_check and report.gpu_offload_check.startswith("failed"):
         steps.append(f"this build offloads to the GPU but the tiny model failed there ({report.gpu_offload_check}); "
                      "check the CUDA/Metal runtime libraries (LD_LIBRARY_PATH) and the driver")

@@ -55,6 +55,7 @@ class GGUFInfo:
     tensor_count: int = 0
     data_offset: int = 0
     expected_size: int = 0  # where the last tensor's data ends (a smaller file is truncated)
+    tensors: list[tuple[str, int, tuple[int, ...]]] = field(default_factory=list)  # name, ggml type, dims
 
     @property
     def architecture(self) -> str:
@@ -182,7 +183,7 @@ def _parse(buf: mmap.mmap, size: int) -> GGUFInfo:
             info.metadata[key] = r.value(vtype, True)
         tensors = []
         for _ in range(n_tensors):
-            r.skip_string()
+            name = r.string().decode("utf-8", errors="replace")
             n_dims = r.scalar("<I")
             if n_dims > 8:
                 raise GGUFProblem("corrupt GGUF header (a tensor with more than 8 dimensions)")
@@ -190,6 +191,7 @@ def _parse(buf: mmap.mmap, size: int) -> GGUFInfo:
             ttype = r.scalar("<I")
             offset = r.scalar("<Q")
             tensors.append((dims, ttype, offset))
+            info.tensors.append((name, ttype, tuple(dims)))
     except EOFError:
         raise GGUFProblem(f"truncated GGUF (the file ends inside its header, at {size} bytes)") from None
     align = info.metadata.get("general.alignment", DEFAULT_ALIGNMENT)

@@ -22,6 +22,34 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def _inference(result: dict | None) -> str:
+    if result is None:
+        return "not checked (--no-probe)"
+    if not result.get("ok"):
+        return f"FAILED with {result.get('model')}: {result.get('error')}"
+    return (f"ok with {result['model']}: prompt {result['prompt_tok_s']:.0f} tok/s ({result['prompt_tokens']} "
+            f"tokens), decode {result['decode_tok_s']:.0f} tok/s; {result['cpu_placement']}")
+
+
+def _probe(model: str | None, threads: int | None):
+    """The inference probe for --model (default: the embedded model), if its file is on disk."""
+    from softtiger_cli.core.errors import SofttigerError
+    from softtiger_cli.llm.probe import ProbeResult, run_probe
+    from softtiger_cli.models.registry import resolve_model
+
+    def run() -> dict:
+        try:
+            resolved = resolve_model(model)
+        except SofttigerError as exc:
+            return ProbeResult(False, model or "default", error=exc.one_line()).as_dict()
+        if resolved.path is None:
+            return ProbeResult(False, resolved.label, error="not on disk",
+                               fix=f"`softtiger models pull {resolved.label}`, or probe another --model").as_dict()
+        return run_probe(resolved.path, label=resolved.label, threads=threads).as_dict()
+
+    return run
+
+
 def render(report: DoctorReport) -> list[RenderableType]:
     """Sections as two-column tables, then the next steps, numbered."""
     llama = report.llama
@@ -36,6 +64,8 @@ def render(report: DoctorReport) -> list[RenderableType]:
             ("llama-cpp-python", llama.version or f"missing ({llama.error})"),
             ("GPU offload", f"{_yes_no(llama.gpu_offload)} (backends: {', '.join(llama.backends) or '-'})"),
             ("build CPU features", " ".join(llama.cpu_features) or "-"),
+            ("CPU weights", report.cpu_placement or "-"),
+            ("inference", _inference(report.inference)),
         ]),
         ("machine", [
             ("CPU", f"{report.cpu_model}, {report.cpu_count} threads"),
@@ -70,9 +100,15 @@ def render(report: DoctorReport) -> list[RenderableType]:
     return out
 
 
-def doctor(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
-    """Check this machine and install: versions, GPU offload, CPU, RAM, model cache, and what to do next."""
-    report = collect()
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    model: str = typer.Option(None, "--model", help="Model the inference probe runs (default: the embedded one)."),
+    no_probe: bool = typer.Option(False, "--no-probe", help="Skip the inference probe."),
+    threads: int = typer.Option(None, "--threads", help="CPU threads for the probe."),
+) -> None:
+    """Check this machine and install: versions, GPU offload, CPU, RAM, model cache, a real inference run
+    (prompt and decode speed; a native crash is reported, not suffered), and what to do next."""
+    report = collect(probe=None if no_probe else _probe(model, threads))
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
         return
