@@ -28,8 +28,8 @@ from softtiger_cli.pipeline.run import StructureOptions, parse_tasks, structure_
 class Replay:
     """The engine, with answers recorded to and replayed from a JSON file."""
 
-    def __init__(self, engine, cache: Path) -> None:
-        self.engine, self.cache_path = engine, cache
+    def __init__(self, engine, cache: Path, strict: bool = False) -> None:
+        self.engine, self.cache_path, self.strict = engine, cache, strict
         self.cache = json.loads(cache.read_text()) if cache.exists() else {}
         self.hits = self.misses = 0
         self.n_ctx, self.config, self.stats = engine.n_ctx, engine.config, engine.stats
@@ -46,6 +46,8 @@ class Replay:
             self.hits += 1
             return Generation(**self.cache[key])
         self.misses += 1
+        if self.strict:
+            raise SystemExit("a prompt not in the cache (--strict): the change altered what the model is asked")
         gen = self.engine.generate(segments, gbnf, root, max_tokens, watch=watch)
         self.cache[key] = gen.__dict__
         self.cache_path.write_text(json.dumps(self.cache))
@@ -61,11 +63,13 @@ def main() -> None:
     parser.add_argument("--version", default="R4B")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--task", action="append", help="as structure --task (default: all)")
+    parser.add_argument("--strict", action="store_true", help="never ask the model: a prompt not in the cache "
+                        "is an error (rule changes that must not change prompts)")
     args = parser.parse_args()
     from softtiger_cli.batch.single import open_engine
 
     engine = Replay(open_engine(None, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
-                                say=lambda m: None), args.cache)
+                                say=lambda m: None), args.cache, args.strict)
     options = StructureOptions(tasks=parse_tasks(args.task or []), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z")
     report, started = Report(), time.perf_counter()
     for gold in load_gold(args.gold):

@@ -14,17 +14,18 @@ PACKAGE = REPO / "softtiger_cli"
 # stage -> the softtiger_cli stages it may import (itself always). Data flows down; nothing reaches back up.
 ALLOWED = {
     "core": set(),
-    "note": {"core"},
-    "clinical": {"core", "note", "terms"},
-    "terms": {"core"},
+    "lang": {"core"},
+    "note": {"core", "lang"},
+    "clinical": {"core", "lang", "note", "terms"},
+    "terms": {"core", "lang"},
     "llm": {"core", "models"},
-    "fhir": {"core", "clinical", "terms"},
+    "fhir": {"core", "lang", "clinical", "terms"},
     "models": {"core"},
-    "pipeline": {"core", "note", "clinical", "terms", "llm", "fhir"},
-    "eval": {"core", "fhir"},
+    "pipeline": {"core", "lang", "note", "clinical", "terms", "llm", "fhir"},
+    "eval": {"core", "lang", "fhir"},
     "view": {"core"},
-    "batch": {"core", "note", "clinical", "llm", "fhir", "models", "pipeline", "view"},
-    "cli": {"core", "note", "clinical", "terms", "llm", "fhir", "models", "pipeline", "eval", "view", "batch"},
+    "batch": {"core", "lang", "note", "clinical", "llm", "fhir", "models", "pipeline", "view"},
+    "cli": {"core", "lang", "note", "clinical", "terms", "llm", "fhir", "models", "pipeline", "eval", "view", "batch"},
 }
 UI_LIBRARIES = {"typer", "rich", "click"}
 

@@ -10,127 +10,105 @@ relative's. What the assertion means for each kind of item (a chronic disease un
 current; an order in a Plan section is planned) is decided in clinical/status.py.
 
 medspaCy implements ConText on spaCy; softtiger does not depend on it because spaCy and its models would
-multiply the install for offline laptops, and the checks needed here are few. The cue lists are
-documented in README ("Clinical meaning").
+multiply the install for offline laptops, and the checks needed here are few. The cues themselves are
+data, in the language pack (softtiger_cli/lang/en/context.toml and relatives.toml); this module is the
+algorithm that reads them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from softtiger_cli.core.data import Assertion
+from softtiger_cli.lang import SCOPED, FamilyWords, Pack, load_pack
 from softtiger_cli.note.sections import Section, Sentence
 
-# (cue, direction): "fwd" scopes the words after the cue, "bwd" the words before it
-NEGATION = [
-    ("no", "fwd"), ("not", "fwd"), ("denies", "fwd"), ("denied", "fwd"), ("deny", "fwd"), ("denying", "fwd"),
-    ("without", "fwd"), ("negative for", "fwd"), ("no evidence of", "fwd"), ("no signs of", "fwd"),
-    ("no history of", "fwd"), ("free of", "fwd"), ("ruled out", "fwd"), ("absence of", "fwd"),
-    ("never had", "fwd"), ("nkda", "fwd"), ("no known", "fwd"), ("does not have", "fwd"), ("doesn't have", "fwd"),
-    ("did not have", "fwd"), ("didn't have", "fwd"), ("has not had", "fwd"), ("hasn't had", "fwd"),
-    ("not experiencing", "fwd"), ("not had any", "fwd"), ("none", "bwd"),
-    ("was ruled out", "bwd"), ("is ruled out", "bwd"), ("not present", "bwd"), ("unlikely", "bwd"),
-    ("absent", "bwd"), ("is negative", "bwd"), ("was negative", "bwd"), ("were negative", "bwd"),
-]
-# Words that contain a negation cue but do not negate ("no longer" says a problem ended).
-PSEUDO_NEGATION = ("no longer", "not only", "not necessarily", "no change", "no changes", "no increase",
-                   "not certain", "not sure", "no further", "not been taking", "not taking", "no improvement",
-                   "not improved", "not improving", "not resolved", "not gone", "not controlled",
-                   "not well controlled", "not been controlled", "without relief", "without improvement",
-                   "no relief", "not helped", "not helping", "not working", "gram negative", "not been able",
-                   "not able", "unable")
-# A hedge about something else ("the most likely cause of his pain is X"): the pain is not in doubt.
-PSEUDO_POSSIBLE = ("likely etiology", "likely cause", "likely source", "likely reason", "likely explanation",
-                   "likely trigger", "possible etiology", "possible cause", "possible causes", "possible source")
-RESOLVED = [
-    ("resolved", "bwd"), ("has resolved", "bwd"), ("have resolved", "bwd"), ("now resolved", "bwd"),
-    ("since resolved", "bwd"), ("went away", "bwd"), ("gone away", "bwd"), ("is gone", "bwd"), ("are gone", "bwd"),
-    ("cleared", "bwd"), ("healed", "bwd"), ("in remission", "bwd"), ("resolution of", "fwd"),
-    ("recovered from", "fwd"), ("no longer has", "fwd"), ("no longer had", "fwd"), ("no longer having", "fwd"),
-    ("no longer", "fwd"), ("resolved", "fwd"), ("cured of", "fwd"),
-]
-POSSIBLE = [
-    ("possible", "fwd"), ("possibly", "fwd"), ("probable", "fwd"), ("likely", "fwd"), ("suspected", "fwd"),
-    ("suspicion of", "fwd"), ("suspicious for", "fwd"), ("concern for", "fwd"), ("concerning for", "fwd"),
-    ("rule out", "fwd"), ("r/o", "fwd"), ("questionable", "fwd"), ("cannot exclude", "fwd"),
-    ("can't rule out", "fwd"), ("differential", "fwd"), ("vs", "fwd"), ("versus", "fwd"), ("may have", "fwd"),
-    ("might have", "fwd"), ("could be", "fwd"), ("may be", "fwd"), ("worried about", "fwd"),
-    ("is suspected", "bwd"), ("is possible", "bwd"), ("is likely", "bwd"), ("?", "bwd"),
-]
-HISTORICAL = [
-    ("history of", "fwd"), ("hx of", "fwd"), ("h/o", "fwd"), ("s/p", "fwd"), ("status post", "fwd"),
-    ("past", "fwd"), ("previous", "fwd"), ("previously", "fwd"), ("prior", "fwd"), ("remote", "fwd"),
-    ("childhood", "fwd"), ("as a child", "bwd"), ("in the past", "bwd"), ("years ago", "bwd"),
-    ("in childhood", "bwd"),
-]
-# For a disease or symptom: not a fact about the patient, only a possibility talked about.
-HYPOTHETICAL = [
-    ("if", "fwd"), ("in case of", "fwd"), ("should she develop", "fwd"), ("should he develop", "fwd"),
-    ("return for", "fwd"), ("watch for", "fwd"), ("monitor for", "fwd"), ("risk of", "fwd"), ("risk for", "fwd"),
-    ("at risk", "fwd"), ("to prevent", "fwd"), ("prevention of", "fwd"), ("to avoid", "fwd"),
-    ("signs of", "fwd"), ("symptoms of", "fwd"), ("call if", "fwd"), ("unless", "fwd"), ("screen for", "fwd"),
-    ("sooner if", "fwd"), ("she develops", "fwd"), ("he develops", "fwd"), ("they develop", "fwd"),
-    ("you develop", "fwd"), ("in the event of", "fwd"),
-    ("screening for", "fwd"), ("evaluate for", "fwd"), ("to assess for", "fwd"), ("side effects", "fwd"),
-]
-# For an order, a drug or a test: something to be done, not done.
-PLANNED = [
-    ("plan to", "fwd"), ("planned", "fwd"), ("plan for", "fwd"), ("plans to", "fwd"), ("will", "fwd"),
-    ("going to", "fwd"), ("scheduled for", "fwd"), ("schedule", "fwd"), ("order", "fwd"), ("ordered", "fwd"),
-    ("ordering", "fwd"), ("obtain", "fwd"), ("recommend", "fwd"), ("recommended", "fwd"), ("refer", "fwd"),
-    ("referral", "fwd"), ("consider", "fwd"), ("start", "fwd"), ("starting", "fwd"), ("begin", "fwd"),
-    ("initiate", "fwd"), ("prescribe", "fwd"), ("prescribed", "fwd"), ("prescription for", "fwd"),
-    ("trial of", "fwd"), ("repeat", "fwd"), ("arrange", "fwd"), ("request", "fwd"), ("would like to", "fwd"),
-    ("want to", "fwd"), ("need to", "fwd"), ("needs", "fwd"), ("to be", "fwd"), ("should", "fwd"),
-    ("get a", "fwd"), ("get an", "fwd"), ("go ahead", "fwd"), ("send", "fwd"), ("put him on", "fwd"),
-    ("put her on", "fwd"), ("add", "fwd"), ("due for", "fwd"), ("is scheduled", "bwd"), ("is planned", "bwd"),
-    ("was ordered", "bwd"), ("were ordered", "bwd"), ("to be done", "bwd"), ("pending", "bwd"),
-]
-TERMINATION = ("but", "however", "although", "except", "though", "which", "presents", "presenting",
-               "complains", "reports", "and has", "aside from", "secondary to", "due to", "who")
-RELATION_CODES = {  # v3-RoleCode family members
-    "mother": ("MTH", "mother"), "mom": ("MTH", "mother"), "father": ("FTH", "father"), "dad": ("FTH", "father"),
-    "sister": ("SIS", "sister"), "brother": ("BRO", "brother"), "son": ("SONC", "son"),
-    "daughter": ("DAUC", "daughter"), "grandmother": ("GRMTH", "grandmother"),
-    "grandfather": ("GRFTH", "grandfather"), "aunt": ("AUNT", "aunt"), "uncle": ("UNCLE", "uncle"),
-    "cousin": ("COUSN", "cousin"), "sibling": ("SIB", "sibling"), "parent": ("PRN", "parent"),
-    "grandparent": ("GRPRN", "grandparent"),
-}
 FAMILY_KINDS = ("family",)
-_RELATIVE = r"(?:mother|mom|father|dad|sister|brother|son|daughter|grandmother|grandfather|grandparent|aunt|uncle|" \
-            r"cousin|sibling|parent)s?"
-# A relative before the item, linked to it ("her mother had breast cancer", "father: MI at 50").
-_FAMILY_BEFORE = re.compile(
-    r"\b(?:(?:maternal|paternal)\s+)?" + _RELATIVE + r"(?:'s)?\b(?=[^.;]*?\b(?:has|had|have|with|diagnosed|died|"
-    r"passed|history|suffer|suffered|suffers|developed|significant for|positive for)\b|\s*(?:'s|:|-|\())", re.I)
-_FAMILY_AFTER = re.compile(r"\b(?:in|on)\s+(?:his|her|their|the|a|both)?\s*(?:maternal|paternal)?\s*" + _RELATIVE +
-                           r"|\bruns in (?:the|his|her) family|\bon (?:his|her|the) (?:mother|father)'s side", re.I)
-_FAMILY_LEAD = re.compile(r"\b(?:family history|family hx|fhx|fh)\b(?:\s+(?:is\s+)?(?:significant|positive|notable)"
-                          r"\s+for|\s+of|\s*:)?", re.I)
-# A relative named as informant or companion, not as the one with the disease.
-_INFORMANT = re.compile(
-    r"\b(?:accompanied|brought(?:\s+in)?|escorted|driven|here|present|comes?|came|lives?|living|visiting|staying|"
-    r"along|together)\s+(?:by|with|in)?\s*(?:his|her|their|the)?\s*" + _RELATIVE + r"\b|\b" + _RELATIVE +
-    r"\s+(?:reports|reported|states|stated|says|said|notes|noted|is here|is present|accompanies|brought|drove|"
-    r"is concerned|was concerned|thinks|believes|feels|provides|provided|gives|helps|is worried|asks|asked|"
-    r"mentions|mentioned|tells|told)\b", re.I)
+
+
+@dataclass(frozen=True)
+class _Cue:
+    literal: str
+    forward: int | None  # words the scope reaches after the cue; None: it does not look forward
+    backward: int | None  # ... before it
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """A pack's cues compiled once; the English skeleton of the family patterns (in, on, his, her, 's) is
+    code until the text model of each language decides word shapes."""
+
+    scoped: dict[str, list[_Cue]]  # category -> its cues, in pack order
+    pseudo: dict[str, re.Pattern[str]]  # blocked category -> its pseudo-cues
+    term: re.Pattern[str]
+    ongoing: re.Pattern[str]
+    relatives: Mapping[str, tuple[str, str]]
+    relative: re.Pattern[str]
+    family_before: re.Pattern[str]
+    family_after: re.Pattern[str]
+    family_lead: re.Pattern[str]
+    informant: re.Pattern[str]
+    breaks: re.Pattern[str]
+    side: re.Pattern[str]
+    family: FamilyWords
+
+
+def _alt(words: tuple[str, ...] | list[str], spaced: bool = False) -> str:
+    """An alternation of literal phrases (none: a pattern that never matches); spaced: any run of blanks
+    between their words."""
+    return "|".join(r"\s+".join(map(re.escape, w.split())) if spaced else re.escape(w) for w in words) or "(?!)"
 
 
 def _cue_pattern(cue: str) -> re.Pattern[str]:
-    if cue == "?":
-        return re.compile(r"\?")
-    return re.compile(r"(?<![a-z0-9])" + re.escape(cue) + r"(?![a-z0-9])", re.I)
+    """A cue as a whole word: bounded where it begins or ends with a letter or digit ("?" is bare)."""
+    head = r"(?<![a-z0-9])" if cue[0].isalnum() else ""
+    tail = r"(?![a-z0-9])" if cue[-1].isalnum() else ""
+    return re.compile(head + re.escape(cue) + tail, re.I)
 
 
-_COMPILED = {name: [(c, d, _cue_pattern(c)) for c, d in cues] for name, cues in
-             {"neg": NEGATION, "res": RESOLVED, "pos": POSSIBLE, "hist": HISTORICAL, "hyp": HYPOTHETICAL,
-              "plan": PLANNED}.items()}
-_PSEUDO = {kind: re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(p) for p in cues) + r")(?![a-z])", re.I)
-           for kind, cues in (("neg", PSEUDO_NEGATION), ("pos", PSEUDO_POSSIBLE))}
-# How far a cue reaches forward: a denial or a condition ("call if ...") often runs over a long list
-# ("denies chest pain, shortness of breath, vomiting, dizziness, fevers, and chills").
-_FORWARD_WORDS = {"neg": 20, "hyp": 20}
-_TERM = re.compile(r"(?<![a-z])(" + "|".join(re.escape(t) for t in TERMINATION) + r")(?![a-z])|[;:]", re.I)
+def _tail(phrase: str) -> str:
+    """A family-history lead's tail: words after blanks, punctuation after optional blanks."""
+    return (r"\s+" if phrase[0].isalnum() else r"\s*") + _alt([phrase], spaced=True)
+
+
+def _compile(pack: Pack) -> _Matcher:
+    """The pack as patterns: built once at import (and by tests/test_lang.py from a pack less one entry)."""
+    scoped = {category: [_Cue(r.literal, pack.forward(r) if r.direction in ("forward", "bidirectional") else None,
+                              pack.backward(r) if r.direction in ("backward", "bidirectional") else None,
+                              _cue_pattern(r.literal)) for r in pack.of(category)] for category in SCOPED}
+    pseudo = {category: re.compile(r"(?<![a-z])(?:" + _alt(cues) + r")(?![a-z])", re.I) for category in SCOPED
+              if (cues := [r.literal for r in pack.of("pseudo") if r.blocks == category])}
+    term = r"(?<![a-z])(" + _alt([r.literal for r in pack.of("terminate")]) + r")(?![a-z])" + \
+        ("|[" + re.escape(pack.terminate_chars) + "]" if pack.terminate_chars else "")
+    fam = pack.family
+    rel = r"(?:" + _alt(list(pack.relatives)) + r")s?"
+    sides = _alt(fam.sides)
+    return _Matcher(
+        scoped=scoped, pseudo=pseudo, term=re.compile(term, re.I),
+        ongoing=re.compile(r"\b(?:" + _alt(pack.ongoing) + r")\b", re.I),
+        relatives=pack.relatives, relative=re.compile(rel, re.I),
+        # A relative before the item, linked to it ("her mother had breast cancer", "father: MI at 50").
+        family_before=re.compile(r"\b(?:(?:" + sides + r")\s+)?" + rel + r"(?:'s)?\b(?=[^.;]*?\b(?:" +
+                                 _alt(fam.links) + r")\b|\s*(?:'s|:|-|\())", re.I),
+        family_after=re.compile(r"\b(?:in|on)\s+(?:his|her|their|the|a|both)?\s*(?:" + sides + r")?\s*" + rel +
+                                r"|\b(?:" + _alt(fam.after) + r")", re.I),
+        family_lead=re.compile(r"\b(?:" + _alt(fam.leads) + r")\b(?:" + "|".join(map(_tail, fam.lead_tails)) + r")?",
+                               re.I),
+        # A relative named as informant or companion, not as the one with the disease.
+        informant=re.compile(r"\b(?:" + _alt(fam.informant_before, spaced=True) + r")\s+(?:by|with|in)?\s*"
+                             r"(?:his|her|their|the)?\s*" + rel + r"\b|\b" + rel + r"\s+(?:" +
+                             _alt(fam.informant_after) + r")\b", re.I),
+        breaks=re.compile(r"[.;]|\b(?:" + _alt(fam.breaks) + r")\b", re.I),
+        side=re.compile(r"^(?:" + sides + r")\s+", re.I),
+        family=fam,
+    )
+
+
+_MATCHER = _compile(load_pack("en"))
+RELATION_CODES: Mapping[str, tuple[str, str]] = _MATCHER.relatives  # v3-RoleCode family members
 
 
 def _blocked(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -139,54 +117,60 @@ def _blocked(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 def in_scope(sentence: str, item_start: int, item_end: int, kind: str,
              names: tuple[tuple[int, int], ...] = ()) -> str | None:
-    """The cue of `kind` whose scope covers the item's span (offsets within the sentence), if any."""
-    pseudo = [(m.start(), m.end()) for m in _PSEUDO[kind].finditer(sentence)] if kind in _PSEUDO else []
-    for cue, direction, pattern in _COMPILED[kind]:
-        for m in pattern.finditer(sentence):
+    """The cue of category `kind` (negated, possible, ...: lang.SCOPED) whose scope covers the item's span
+    (offsets within the sentence), if any."""
+    matcher = _MATCHER
+    pseudo = [(m.start(), m.end()) for m in matcher.pseudo[kind].finditer(sentence)] if kind in matcher.pseudo else []
+    for cue in matcher.scoped[kind]:
+        for m in cue.pattern.finditer(sentence):
             if m.start() < item_end and m.end() > item_start:
                 continue  # the cue is part of the item's own words
             if _blocked(list(names), m.start(), m.end()) or _blocked(pseudo, m.start(), m.end()):
                 continue  # ... or of another item's name ("not in labor force"), or a pseudo-cue
-            if direction in ("fwd", "both") and m.end() <= item_start:
+            if cue.forward is not None and m.end() <= item_start:
                 between = sentence[m.end():item_start]
-                if not _TERM.search(between) and len(between.split()) <= _FORWARD_WORDS.get(kind, 8):
-                    return cue
-            if direction in ("bwd", "both") and m.start() >= item_end:
+                if not matcher.term.search(between) and len(between.split()) <= cue.forward:
+                    return cue.literal
+            if cue.backward is not None and m.start() >= item_end:
                 between = sentence[item_end:m.start()]
-                if not _TERM.search(between) and len(between.split()) <= 5:
-                    return cue
+                if not matcher.term.search(between) and len(between.split()) <= cue.backward:
+                    return cue.literal
     return None
 
 
 def _relative(word: str) -> str:
+    """The display name of a relative as matched ("sisters" -> "sister"), "" when unknown."""
+    relatives = _MATCHER.relatives
     key = word.lower().rstrip("s").removesuffix("'")
-    key = {"mothe": "mother", "brothe": "brother", "siste": "sister", "fathe": "father", "daughte": "daughter"}.get(key, key)
-    return RELATION_CODES.get(key, RELATION_CODES.get(word.lower(), ("", "")))[1]
+    return relatives.get(key, relatives.get(word.lower(), ("", "")))[1]
 
 
 def family_cue(sentence: str, a: int, b: int, in_family_section: bool) -> tuple[bool, str]:
     """Whether the item at sentence[a:b] is a relative's, and which relative (may be "")."""
-    informants = [(m.start(), m.end()) for m in _INFORMANT.finditer(sentence)]
+    matcher, words = _MATCHER, _MATCHER.family
+    informants = [(m.start(), m.end()) for m in matcher.informant.finditer(sentence)]
     before = sentence[:a]
-    for m in _FAMILY_BEFORE.finditer(before):
+    for m in matcher.family_before.finditer(before):
         if _blocked(informants, m.start(), m.end()):
             continue
         between = before[m.end():]
-        if len(between.split()) <= 10 and not re.search(r"[.;]|\b(?:but|however|she|he|patient)\b", between, re.I):
-            return True, _relative(re.sub(r"^(?:maternal|paternal)\s+", "", m.group(0), flags=re.I).split("'")[0])
+        if len(between.split()) <= words.relative_before_words and not matcher.breaks.search(between):
+            return True, _relative(matcher.side.sub("", m.group(0)).split("'")[0])
     after = sentence[b:]
-    m = _FAMILY_AFTER.search(after)
-    if m and len(after[:m.start()].split()) <= 5 and not _TERM.search(after[:m.start()]):
-        word = re.search(_RELATIVE, m.group(0), re.I)
+    m = matcher.family_after.search(after)
+    if m and len(after[:m.start()].split()) <= words.relative_after_words and \
+            not matcher.term.search(after[:m.start()]):
+        word = matcher.relative.search(m.group(0))
         return True, _relative(word.group(0)) if word else ""
     lead = None
-    for lead in _FAMILY_LEAD.finditer(before):
+    for lead in matcher.family_lead.finditer(before):
         pass
-    if lead is not None and not _TERM.search(before[lead.end():]) and len(before[lead.end():].split()) <= 12:
-        word = re.search(_RELATIVE, sentence, re.I)
+    if lead is not None and not matcher.term.search(before[lead.end():]) and \
+            len(before[lead.end():].split()) <= words.lead_words:
+        word = matcher.relative.search(sentence)
         return True, _relative(word.group(0)) if word else ""
     if in_family_section:
-        word = re.search(_RELATIVE, sentence, re.I)
+        word = matcher.relative.search(sentence)
         return True, _relative(word.group(0)) if word else ""
     return False, ""
 
@@ -211,21 +195,21 @@ def assert_span(note: str, start: int, end: int, sec: Section | None, sents: lis
     local = tuple((lo - sent_start, hi - sent_start) for lo, hi in names if lo < sent_end and hi > sent_start)
     cues: dict[str, str] = {}
     certainty, subject, relationship, time = "affirmed", "patient", "", "current"
-    if (cue := in_scope(sentence, a, b, "res", local)) is not None:
+    if (cue := in_scope(sentence, a, b, "resolved", local)) is not None:
         time, cues["time"] = "resolved", cue
-    elif (cue := in_scope(sentence, a, b, "neg", local)) is not None:
+    elif (cue := in_scope(sentence, a, b, "negated", local)) is not None:
         certainty, cues["certainty"] = "negated", cue
-    if certainty == "affirmed" and (cue := in_scope(sentence, a, b, "pos", local)) is not None:
+    if certainty == "affirmed" and (cue := in_scope(sentence, a, b, "possible", local)) is not None:
         certainty, cues["certainty"] = "possible", cue
     is_family, relationship = family_cue(sentence, a, b, sec is not None and sec.kind in FAMILY_KINDS)
     if is_family:
         subject, cues["subject"] = "family", relationship or "family"
-    if time == "current" and (cue := in_scope(sentence, a, b, "hist", local)) is not None:
+    if time == "current" and (cue := in_scope(sentence, a, b, "history", local)) is not None:
         time, cues["time"] = "history", cue
-    if time == "current" and (cue := in_scope(sentence, a, b, "plan", local)) is not None:
+    if time == "current" and (cue := in_scope(sentence, a, b, "planned", local)) is not None:
         time, cues["time"] = "planned", cue
-    if time in ("current", "planned") and (cue := in_scope(sentence, a, b, "hyp", local)) is not None:
+    if time in ("current", "planned") and (cue := in_scope(sentence, a, b, "hypothetical", local)) is not None:
         time, cues["time"] = "hypothetical", cue
-    if time == "history" and re.search(r"\bsince\b", sentence[:a], re.I):
+    if time == "history" and _MATCHER.ongoing.search(sentence[:a]):
         time = "current"  # "HTN since 2015": began in the past, still present
     return Assertion(certainty, subject, relationship, time), cues

@@ -1,38 +1,22 @@
 """Sections and sentences of a clinical note, with character offsets into the note's text.
 
 Headings are recognised by shape (a short line in capitals, a line ending with a colon, a Markdown
-`#` heading, `Heading:` followed by text on the same line, or a known heading name alone on its line) and mapped to a canonical kind through a
-table of common clinical headings, so a medications section is known as one whatever it is called.
+`#` heading, `Heading:` followed by text on the same line, or a known heading name alone on its line) and mapped
+to a canonical kind through the language pack's table of common clinical headings (lang/en/sections.toml), so a
+medications section is known as one whatever it is called.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-# canonical kind -> heading words (lower case, matched as whole words at the start of a heading)
-HEADING_KINDS: dict[str, tuple[str, ...]] = {
-    "chief_complaint": ("chief complaint", "cc", "reason for visit", "reason for admission", "presenting complaint"),
-    "hpi": ("history of present illness", "hpi", "history of presenting illness", "interval history", "subjective",
-            "hospital course", "brief hospital course", "history"),
-    "pmh": ("past medical history", "pmh", "pmhx", "past history", "medical history", "problem list", "problems",
-            "past surgical history", "psh", "surgical history"),
-    "medications": ("medications", "medication", "meds", "current medications", "home medications",
-                    "discharge medications", "medications on admission", "current meds"),
-    "allergies": ("allergies", "allergy", "adverse reactions", "drug allergies"),
-    "immunizations": ("immunizations", "immunization", "vaccinations", "vaccines", "immunization history"),
-    "procedures": ("procedures", "procedure", "operations", "surgeries"),
-    "social": ("social history", "sh", "social"),
-    "family": ("family history", "fh", "fhx"),
-    "ros": ("review of systems", "ros"),
-    "exam": ("physical examination", "physical exam", "exam", "examination", "pe"),
-    "vitals": ("vitals", "vital signs", "vitals reviewed", "vital sign"),
-    "results": ("results", "labs", "laboratory", "laboratory data", "imaging", "diagnostics", "studies", "data"),
-    "assessment": ("assessment", "impression", "assessment and plan", "a/p", "a&p", "diagnosis", "diagnoses",
-                   "discharge diagnosis", "discharge diagnoses"),
-    "plan": ("plan", "plan of care", "recommendations", "disposition", "follow up", "follow-up", "instructions",
-             "discharge instructions"),
-}
+from softtiger_cli.lang import fold_heading, load_pack
+
+# canonical kind -> heading names (lower case, matched as whole words at the start of a heading), from the
+# language pack: softtiger_cli/lang/en/sections.toml
+HEADING_KINDS: Mapping[str, tuple[str, ...]] = load_pack("en").headings
 _HEADING_LINE = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*(?P<md>[^\n]{2,80})|(?P<caps>[A-Z][A-Z0-9 /&,()'-]{1,60}[A-Z)])[ \t]*:?|"
     r"(?P<colon>[A-Za-z][A-Za-z /&()'-]{1,50}):)[ \t]*$",
@@ -59,7 +43,7 @@ class Sentence:
 
 
 def heading_kind(heading: str) -> str:
-    words = re.sub(r"[^a-z0-9/&-]+", " ", heading.lower()).strip()
+    words = fold_heading(heading)
     best, best_len = "other", 0
     for kind, names in HEADING_KINDS.items():
         for name in names:
