@@ -138,6 +138,26 @@ def read_pack(folder: Traversable | Path, code: str, label: str | None = None) -
     )
 
 
+def read_file(code: str, name: str, folder: "Traversable | Path | None" = None) -> "tuple[dict[str, Any], Source]":
+    """One TOML file of a pack (lang/<code>/<name>, or `folder`/<name> for tests), parsed, with its Source
+    for error lines. Loaders of other pack files (lang/*.py) build on this and cache their result."""
+    base = folder if folder is not None else resources.files("softtiger_cli.lang") / code
+    label = f"lang/{code}/{name}" if folder is None else f"{folder}/{name}"
+    try:
+        text = (base / name).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        raise PackError(f"no language pack file '{label}'") from None
+    return _parse(text, label), _Source(label, text)
+
+
+def compile_pattern(pattern: str, src: "Source", line: int, flags: int = re.I) -> re.Pattern[str]:
+    """A regular expression from a pack file; a bad one is a PackError naming the file and line."""
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise src.error(line, f"bad regular expression {pattern!r}: {exc}") from None
+
+
 def fold_heading(heading: str) -> str:
     """A heading as section kinds are looked up: lower case, runs of other characters as one space."""
     return re.sub(r"[^a-z0-9/&-]+", " ", heading.lower()).strip()
@@ -173,6 +193,9 @@ class _Source:
 
     def error(self, line: int, problem: str) -> PackError:
         return PackError(f"{self.name} line {line}: {problem}")
+
+
+Source = _Source  # public name for loaders of other pack files
 
 
 def _rules(raw: Any, src: _Source) -> tuple[ContextRule, ...]:
