@@ -11,6 +11,12 @@ History heading (it goes on); a past episode ("history of appendicitis", a heale
 "now resolved" is resolved. A drug the note starts or prescribes today is intended; one it stops, stopped;
 one the patient does not take, not-taken. A test or operation ordered, scheduled or to be repeated is
 planned; one done (or whose result is given) completed.
+
+The words are data, in the language pack (softtiger_cli/lang/en/status.toml): the chronic and episodic
+disease lists, each section kind's weight and defaults, the window widths, and one cue category per meaning
+(not-taken, stopped, switched-from, future-stop, replaced, started-today, dose-change, intended, active,
+clause-end, strength for drugs; ordered, done, result-before for tests). This module builds their patterns
+and keeps the order in which the categories decide.
 """
 
 from __future__ import annotations
@@ -20,35 +26,61 @@ from dataclasses import dataclass
 
 from softtiger_cli.core.data import Assertion
 from softtiger_cli.core.text import folded
+from softtiger_cli.lang.status import StatusPack, load_status
 
+
+@dataclass(frozen=True)
+class _Matcher:
+    """The status pack as patterns, built once at import (and by tests/test_lang_status.py from a pack less one
+    cue). The skeletons (a verb, some words, a link) are code; every word in them comes from the pack."""
+
+    pack: StatusPack
+    chronic: re.Pattern[str]
+    episodic: re.Pattern[str]
+    cues: dict[str, re.Pattern[str]]  # category -> its pattern
+
+
+def _words(pack: StatusPack, category: str, flags: int = re.I) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + pack[category].alternation() + r")\b", flags)
+
+
+def _compile(pack: StatusPack) -> _Matcher:
+    """Each category's pattern: a list of whole-word cues, or its own skeleton around its lists."""
+    c = pack.categories
+    sw, fs, rp, st, dc, ce, sg = (c[n] for n in ("switched-from", "future-stop", "replaced", "started-today",
+                                                 "dose-change", "clause-end", "strength"))
+    cues = {name: _words(pack, name) for name in ("not-taken", "stopped", "intended", "active", "ordered", "done")}
+    cues.update({
+        # the words before the drug end with "switched (him) from"
+        "switched-from": re.compile(r"\b(?:" + sw.alternation("verbs") + r")\s+(?:\w+\s+){0," + str(sw.number) +
+                                    r"}?(?:" + sw.alternation("links") + r")\s+$", re.I),
+        "future-stop": re.compile(r"\b(?:" + fs.alternation("modals") + r")\s+(?:\w+\s+){0," + str(fs.number) +
+                                  r"}(?:" + fs.alternation("verbs") + r")\b", re.I),
+        "replaced": re.compile(r"\b(?:" + rp.alternation("verbs") + r")\b", re.I),
+        # after the drug: its words, then the link ("lisinopril to losartan"), in the case written
+        "replaced-link": re.compile(r"^\S+(?:\s+\S+){0," + str(rp.number) + r"}?\s+(?:" + rp.alternation("links") +
+                                    r")\s"),
+        "started-today": re.compile(r"\b(?:" + st.alternation("verbs") + r")\b[^.]{0," + str(st.number) + r"}\b(?:" +
+                                    st.alternation("times") + r")\b", re.I),
+        "dose-change": re.compile(r"\b(?:" + dc.alternation("verbs") + r")\b(?:\s+\w+){0," + str(dc.number) +
+                                  r"}\s+(?:" + dc.alternation("objects") + "|(?:" + dc.alternation("number_links") +
+                                  r")\s+\d)|\b(?:" + dc.alternation("direct_verbs") + r")\s+(?:" +
+                                  dc.alternation("determiners") + r")\b", re.I),
+        "clause-end": re.compile(r"(?:;|,\s*(?:" + ce.alternation("after_comma") + r")\b|\s(?:" + ce.alternation("between") +
+                                 r")\s(?=\w)|,\s)"),
+        "strength": re.compile(r"^\S+(?:\s+\S+){0," + str(sg.number) + r"}?[\s,]+\d+(?:\.\d+)?\s*(?:" +
+                               sg.alternation("units") + r")\b", re.I),
+        "result-before": re.compile(r"\b(?:" + c["result-before"].alternation() + r")\s*$", re.I),
+    })
+    return _Matcher(pack, re.compile(r"\b(?:" + pack.chronic.alternation + r")\b", re.I),
+                    re.compile(r"\b(?:" + pack.episodic.alternation + r")\b", re.I), cues)
+
+
+_MATCHER = _compile(load_status("en"))
 # Diseases that, once present, are ongoing unless the note says they ended.
-CHRONIC = re.compile(
-    r"\b(?:hypertension|high blood pressure|htn|diabet\w*|dm2?|t[12]dm|prediabetes|hyperlipid\w*|hypercholesterol\w*|"
-    r"high cholesterol|dyslipid\w*|hypertriglycerid\w*|asthma|copd|chronic|emphysema|heart failure|chf|"
-    r"atrial fibrillation|a-?fib|atrial flutter|coronary artery disease|cad|kidney disease|ckd|renal insufficiency|"
-    r"hypothyroid\w*|hyperthyroid\w*|thyroid disease|depress\w*|anxiety|bipolar|schizo\w*|adhd|ptsd|gerd|reflux|"
-    r"arthritis|osteoarthritis|gout|osteoporosis|osteopenia|obesity|obese|sleep apnea|osa|epilepsy|seizure disorder|"
-    r"migraines?|parkinson\w*|dementia|alzheimer\w*|multiple sclerosis|hiv|hepatitis [bc]|cirrhosis|crohn\w*|"
-    r"colitis|irritable bowel|ibs|psoriasis|eczema|lupus|glaucoma|benign prostatic\w*|bph|neuropathy|fibromyalgia|"
-    r"anemia|allerg\w+|rhinitis|insomnia|peripheral (?:arterial|vascular) disease|cardiomyopathy|stenosis|"
-    r"regurgitation|sickle cell|hemophilia|cerebral palsy|down syndrome|autism|macular degeneration|"
-    r"pulmonary hypertension|hyperparathyroid\w*|addison\w*|cushing\w*|celiac|diverticulosis|hemorrhoids|"
-    r"scoliosis|spinal stenosis|degenerative disc|back pain|neck pain|knee pain|joint pain|tinnitus|"
-    r"hearing loss|vertigo|restless legs|overactive bladder|incontinence|erectile dysfunction|infertility|"
-    r"endometriosis|polycystic ovar\w*|pcos|type [12] diabetes)\b", re.I)
+CHRONIC = _MATCHER.chronic
 # Conditions that happen as episodes: written in a past history, they are over unless said otherwise.
-EPISODIC = re.compile(
-    r"\b(?:fractures?|broke|broken|appendicitis|pneumonia|infections?|injur\w*|sprains?|strains?|concussions?|"
-    r"stones?|cholecystitis|uti|bronchitis|influenza|flu|covid\w*|mononucleosis|mono|chicken ?pox|measles|"
-    r"tonsillitis|otitis|cellulitis|abscess|heart attack|myocardial infarction|stemi|nstemi|strokes?|tia|"
-    r"tears?|dislocation|laceration|burns?|sepsis|embolism|thrombosis|dvt|bleed\w*|hemorrhage|overdose|"
-    r"miscarriage|pregnan\w*|surgery|pancreatitis|diverticulitis|shingles|zoster|gastroenteritis|sinusitis|"
-    r"pharyngitis|strep throat|syncope|seizure)\b", re.I)
-# The authority of a section for an item's meaning: the clinician's assessment over a template review.
-SECTION_WEIGHT = {"assessment": 6, "plan": 5, "chief_complaint": 4, "hpi": 4, "results": 3, "exam": 3,
-                  "medications": 3, "allergies": 3, "procedures": 3, "immunizations": 3, "pmh": 2, "other": 2,
-                  "family": 1, "social": 1, "ros": 1, "vitals": 1}
-PLAN_SECTIONS = ("plan",)
+EPISODIC = _MATCHER.episodic
 
 
 @dataclass(frozen=True)
@@ -64,7 +96,7 @@ class Mention:
 
 
 def _authority(m: Mention) -> tuple[int, int]:
-    return SECTION_WEIGHT.get(m.section, 2), m.start  # later mentions win a tie: the end of the note holds
+    return _MATCHER.pack.section(m.section).weight, m.start  # later mentions win a tie: the end of the note holds
 
 
 def condition_status(text: str, m: Mention) -> str | None:
@@ -80,11 +112,11 @@ def condition_status(text: str, m: Mention) -> str | None:
         return "resolved"
     if a.certainty == "possible":
         return "possible"
-    if CHRONIC.search(text):
+    if _MATCHER.chronic.search(text):
         return "active"
     if a.time == "history":
         return "history"
-    if m.section == "pmh" and EPISODIC.search(text):
+    if m.section == "pmh" and _MATCHER.episodic.search(text):
         return "history"
     return "active"
 
@@ -122,37 +154,11 @@ def pick_condition(text: str, mentions: list[Mention], surface: dict[int, str]) 
     return out
 
 
-_NOT_TAKEN = re.compile(
-    r"\b(?:denies taking|not (?:been )?taking|(?:does|did)(?:n't| not) take|declined|refused|refuses|"
-    r"never (?:took|taken|started|filled)|ran out|non-?complian\w*|(?:has|have)(?:n't| not) been taking|"
-    r"not on any|stopped taking it on (?:his|her) own|(?:does|did)(?:n't| not) want)\b", re.I)
-_STOPPED = re.compile(
-    r"\b(?:stop(?:ped|ping)?|discontinu\w+|d/c(?:'?d|ed)?|held|hold(?:ing)?|no longer (?:taking|on|uses?|using)|"
-    r"quit|taken off|came off|came off of|instead of)\b", re.I)
-_SWITCHED_FROM = re.compile(r"\b(?:switch|chang)\w*\s+(?:\w+\s+){0,2}?(?:from|off(?: of)?)\s+$", re.I)
-# "plans to stop X before surgery": the patient takes it now
-_FUTURE_STOP = re.compile(r"\b(?:plans? to|will|going to|should|needs? to|would)\s+(?:\w+\s+)?(?:stop|discontinue|"
-                          r"hold)\b", re.I)
-_REPLACED = re.compile(r"\b(?:chang|switch)\w*\b", re.I)  # "changed her X to Y": X stopped
-_INTENDED = re.compile(
-    r"\b(?:start(?:ing)?|begin|initiat\w+|prescrib\w+|new prescription|adding|add|trial of|will (?:start|put|give|"
-    r"prescribe|add|try|send|order|have)|plan(?:s|ned)? to (?:start|add|give|prescribe|try)|put (?:him|her|them|you) on|"
-    r"send (?:in )?(?:a )?prescription|recommend\w*|try (?:him|her|them|you)? ?on|switch(?:ed|ing)? (?:him|her|them|"
-    r"you )?to|give (?:him|her|them|you)|going to (?:start|put|give|prescribe|try))\b", re.I)
-_DOSE_CHANGE = re.compile(r"\b(?:increas\w*|decreas\w*|reduc\w*|lower\w*|rais\w*|titrat\w*|adjust\w*|doubl\w*|"
-                          r"(?:change|bump|go up on|go down on)\w*)\b(?:\s+\w+){0,4}\s+(?:dose|dosage|to\s+\d)|"
-                          r"\b(?:increase|decrease|reduce|titrate|adjust|double)\s+(?:his|her|their|the|your)\b", re.I)
-_STARTED_TODAY = re.compile(r"\bstarted\b[^.]{0,40}\b(?:today|now|this visit|at this visit)\b", re.I)
-_ACTIVE = re.compile(
-    r"\b(?:continue[sd]?|continuing|takes|taking|took|tried|is on|are on|remains? on|currently|uses|using|"
-    r"has been on|increas\w+|decreas\w+|refill\w*|started\b|on (?:a|an)? ?(?:daily|regular))\b", re.I)
-_CLAUSE_END = re.compile(r"(?:;|,\s*(?:and|but|then|while)\b|\s(?:and|but|then)\s(?=\w)|,\s)")
-_STRENGTH = re.compile(r"^\S+(?:\s+\S+){0,3}?[\s,]+\d+(?:\.\d+)?\s*(?:mg|mcg|g|units?|ml|%)\b", re.I)
-
-
-def _window(m: Mention, before_words: int = 10, after_words: int = 6) -> str:
-    before = " ".join(m.sentence[:m.at].split()[-before_words:])
-    after = " ".join(m.sentence[m.at:].split()[:after_words + 4])
+def _window(m: Mention) -> str:
+    """The words around the drug ([window] of the pack: before it, and from it on)."""
+    window = _MATCHER.pack.window
+    before = " ".join(m.sentence[:m.at].split()[-window["medication_before"]:])
+    after = " ".join(m.sentence[m.at:].split()[:window["medication_after"]])
     return before + " " + after
 
 
@@ -160,10 +166,11 @@ def _clause(m: Mention) -> str:
     """The words of the drug's own clause: "increase her lisinopril, and initiate Lasix" gives Lasix
     "initiate", not "increase"."""
     before = m.sentence[:m.at]
-    cuts = list(_CLAUSE_END.finditer(before))
+    clause_end = _MATCHER.cues["clause-end"]
+    cuts = list(clause_end.finditer(before))
     start = cuts[-1].end() if cuts else 0
     after = m.sentence[m.at:]
-    stop = _CLAUSE_END.search(after, 1)
+    stop = clause_end.search(after, 1)
     return before[start:] + (after[:stop.start()] if stop else after)
 
 
@@ -174,23 +181,23 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[str, bool]:
         return "", True
     if m.assertion.certainty == "negated":
         return "not-taken", True
-    after = m.sentence[m.at:]
+    cue, after = _MATCHER.cues, m.sentence[m.at:]
     for near in (_clause(m), _window(m)):
-        if _NOT_TAKEN.search(near):
+        if cue["not-taken"].search(near):
             return "not-taken", True
-        replaced = _SWITCHED_FROM.search(m.sentence[:m.at]) or (
-            _REPLACED.search(m.sentence[:m.at]) and re.match(r"^\S+(?:\s+\S+){0,3}?\s+to\s", after))
-        if _STOPPED.search(near) or replaced:
-            return ("active" if _FUTURE_STOP.search(near) else "stopped"), True
-        if _STARTED_TODAY.search(near):
+        replaced = cue["switched-from"].search(m.sentence[:m.at]) or (
+            cue["replaced"].search(m.sentence[:m.at]) and cue["replaced-link"].match(after))
+        if cue["stopped"].search(near) or replaced:
+            return ("active" if cue["future-stop"].search(near) else "stopped"), True
+        if cue["started-today"].search(near):
             return "intended", True
-        if _DOSE_CHANGE.search(near):  # a dose changed: the patient takes it, now at another dose
+        if cue["dose-change"].search(near):  # a dose changed: the patient takes it, now at another dose
             return "active-dose", True
-        if _INTENDED.search(near) or m.assertion.time in ("planned", "hypothetical"):
+        if cue["intended"].search(near) or m.assertion.time in ("planned", "hypothetical"):
             return "intended", True
-        if _ACTIVE.search(near):
+        if cue["active"].search(near):
             return "active", True
-    if m.section in PLAN_SECTIONS and not elsewhere_taken:
+    if _MATCHER.pack.section(m.section).unmarked_drug == "intended" and not elsewhere_taken:
         return "intended", False
     return "active", False
 
@@ -200,7 +207,7 @@ def pick_medication(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
     explicit ones the latest holds (the plan at the end of a note says what happens now) - except that a
     drug the patient takes and is also prescribed at a stated dose is two facts (what they take, and the new
     prescription), and advice to take a drug they already take ("Tylenol is recommended") keeps it active."""
-    taken = any(m.section not in PLAN_SECTIONS and m.section != "assessment" for m in mentions)
+    taken = any(_MATCHER.pack.section(m.section).shows_taken for m in mentions)
     decided = [(medication_status(m, taken), m) for m in mentions]
     decided = [((s, e), m) for (s, e), m in decided if s]
     if not decided:
@@ -215,27 +222,11 @@ def pick_medication(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
     others = [(s, m) for s, m in explicit if s != "intended"]
     if others and len(others) < len(explicit):
         final = max(others, key=lambda sm: sm[1].start)[0]
-        new_rx = [m for s, m in explicit if s == "intended" and _STRENGTH.match(m.sentence[m.at:])]
+        new_rx = [m for s, m in explicit if s == "intended" and _MATCHER.cues["strength"].match(m.sentence[m.at:])]
         if new_rx:
             return [(final, [m for m in every if m not in new_rx]), ("intended", new_rx)]
         return [(final, every)]
     return [(max(explicit, key=lambda sm: sm[1].start)[0], every)]
-
-
-_DONE = re.compile(
-    r"\b(?:had|has had|have had|underwent|undergone|s/p|status post|performed|was done|were done|done|did|showed|"
-    r"shows|show|revealed|reveals|demonstrat\w+|results?|came back|was (?:normal|negative|positive|abnormal|"
-    r"unremarkable|elevated|low|high)|were (?:normal|negative|positive)|history of|prior|previous|previously|"
-    r"last (?:week|month|year)|ago|in (?:19|20)\d\d|administered|injected|received|got|completed|obtained|"
-    r"reviewed|looked at|review of|was|were)\b", re.I)
-_ORDERED = re.compile(
-    r"\b(?:order\w*|will (?:get|obtain|order|do|schedule|send|check|repeat|refer|perform|arrange|have)|"
-    r"schedul\w+|refer\w*|recommend\w*|repeat|obtain|get (?:a|an|some|the)|check (?:a|an|his|her|the)?|"
-    r"plan(?:s|ned)? (?:to|for)|want (?:to|him|her)|would like|need(?:s)? (?:a|an|to)|go ahead|set (?:him|her|you) up|"
-    r"arrange|request\w*|consider|pending|due for|send (?:him|her|you)? ?(?:for|to))\b", re.I)
-
-
-_RESULT_BEFORE = re.compile(r"\b(?:normal|abnormal|unremarkable|negative|positive)\s*$", re.I)  # "Normal CT of ..."
 
 
 def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
@@ -245,15 +236,17 @@ def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
     a = m.assertion
     if a.certainty == "negated" or a.subject == "family" or a.time == "hypothetical":
         return None
-    before = " ".join(m.sentence[:m.at].split()[-8:])
-    after = " ".join(m.sentence[m.at:].split()[1:8])
-    if _ORDERED.search(before) or a.time == "planned":
+    window, cue = _MATCHER.pack.window, _MATCHER.cues
+    before = " ".join(m.sentence[:m.at].split()[-window["procedure_before"]:])
+    after = " ".join(m.sentence[m.at:].split()[1:1 + window["procedure_after"]])
+    if cue["ordered"].search(before) or a.time == "planned":
         return "planned"
-    if _DONE.search(before) or _DONE.search(after) or _RESULT_BEFORE.search(before) or a.time == "history":
+    if cue["done"].search(before) or cue["done"].search(after) or cue["result-before"].search(before) or \
+            a.time == "history":  # "Normal CT of ...": a result word right before the test
         return "completed"
     if listed_done:
         return "completed"
-    return "planned" if m.section in PLAN_SECTIONS + ("assessment",) else "completed"
+    return _MATCHER.pack.section(m.section).unmarked_test
 
 
 def pick_procedure(mentions: list[Mention], listed_done: bool = False) -> list[tuple[str, list[Mention]]]:

@@ -61,6 +61,7 @@ class Item:
     status: str = ""  # decided by the assertion step: active, absent, family, intended, planned, ... (status.py)
     coding: tuple[str, str, str] | None = None  # (system, code, display) from a shipped code list
     concept: str = ""  # identity for merging when known ("icd-10-cm:I10", "drug:lisinopril"); else the text
+    criticality: str = ""  # allergies: high | low | "" (the note does not say), decided by the assertion step
 
     @property
     def key(self) -> str:

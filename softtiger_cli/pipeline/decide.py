@@ -5,14 +5,16 @@ For each place the note names it, clinical/assertions.py reads the cues of its s
 family, time, hedges) and clinical/status.py turns them into the item's status for its kind. A concept
 named several times gets the status of its most authoritative mention; a relative's and the patient's
 mentions, or a test done and the same test ordered, become separate items. The model proposes; where
-its answer disagrees with the note's words, the note wins and the override is counted.
+its answer disagrees with the note's words, the note wins and the override is counted. An allergy's
+criticality is decided here too (assembly only writes it). The words this step reads (onset phrases,
+severity, the visit's time and class, labels that are no reason) are in lang/en/status.toml and visit.toml.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from softtiger_cli.clinical.assertions import assert_span
 from softtiger_cli.clinical.dates import resolve
@@ -20,15 +22,47 @@ from softtiger_cli.clinical.medications import dosage_text, drug_text, product_n
 from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure
 from softtiger_cli.core.data import Assertion, Extraction, Item, Span
 from softtiger_cli.core.text import folded, words
+from softtiger_cli.lang.status import StatusPack, load_status
 from softtiger_cli.note.sections import Section
 from softtiger_cli.pipeline.analyse import NoteAnalysis
 from softtiger_cli.pipeline.candidates import condition_shaped, junk
 from softtiger_cli.pipeline.ground import plausible
 
-_ONSET_NEAR = re.compile(
-    r"(?:\b(?:since|in|from|for|began|started|diagnosed|given|done|on|dated)\b|\bx(?=\s*\d))\s*[^.;,]{0,25}?"
-    r"((?:19|20)\d{2}(?:-\d{2}(?:-\d{2})?)?|\d{1,2}/\d{1,2}/\d{2,4}|\d+\s*(?:days?|d|weeks?|wks?|months?|mos?|"
-    r"years?|yrs?)(?:\s+ago)?\b|last\s+\w+|yesterday|today)", re.I)
+
+def _onset_pattern(pack: StatusPack) -> re.Pattern[str]:
+    """A lead word (or a marker before a number) and, within reach, a year, a date, a number of units (maybe
+    ago), "last" and a word, or a day word: the date shapes are code, every word comes from the pack."""
+    c = pack["onset"]
+    return re.compile(
+        r"(?:\b(?:" + c.alternation("leads") + r")\b|\b(?:" + c.alternation("markers") + r")(?=\s*\d))\s*[^.;,]{0," +
+        str(c.number) + r"}?((?:19|20)\d{2}(?:-\d{2}(?:-\d{2})?)?|\d{1,2}/\d{1,2}/\d{2,4}|\d+\s*(?:" +
+        c.alternation("units") + r")(?:\s+(?:" + c.alternation("ago") + r"))?\b|(?:" + c.alternation("last") +
+        r")\s+\w+|(?:" + c.alternation("days") + r"))", re.I)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The pack's words this step reads, as patterns (rebuilt by tests/test_lang_status.py less one cue)."""
+
+    pack: StatusPack
+    onset: re.Pattern[str]
+    severe: re.Pattern[str]
+    mild: re.Pattern[str]
+    visit_time: re.Pattern[str]
+    inpatient: re.Pattern[str]
+    emergency: re.Pattern[str]
+    labels: frozenset[str]
+
+
+def _compile(pack: StatusPack) -> _Words:
+    def whole(category: str) -> re.Pattern[str]:
+        return re.compile(r"\b(?:" + pack[category].alternation() + r")\b", re.I)
+
+    return _Words(pack, _onset_pattern(pack), whole("severe"), whole("mild"), whole("visit-time"), whole("inpatient"),
+                  whole("emergency"), frozenset(c.text.lower() for c in pack["label"].cues))
+
+
+_WORDS = _compile(load_status("en"))
 _DATE_FIELDS = {"problems": "onsetString", "procedures": "performedString", "immunizations": "occurrenceString"}
 _MODEL_STATUS = {"refuted": "absent", "provisional": "possible", "differential": "possible",
                  "unconfirmed": "possible", "inactive": "history", "resolved": "resolved", "remission": "resolved"}
@@ -53,7 +87,16 @@ def _spans_of(item: Item, chosen: list[Mention]) -> list[Span]:
 
 
 def decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]:
-    """The item as the note means it: zero items (not a fact about this patient), one, or several."""
+    """The item as the note means it: zero items (not a fact about this patient), one, or several; an
+    allergy also gets its criticality."""
+    out = _decide(item, result, analysis)
+    for new in out:
+        if new.group == "allergies":
+            new.criticality = criticality(new, analysis.text)
+    return out
+
+
+def _decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]:
     if item.status == "none" or item.group in ("impression", "encounter", "results", "plan"):
         item.status = item.status or {"impression": "completed", "encounter": "finished", "results": "final",
                                       "plan": "planned"}[item.group]
@@ -146,14 +189,29 @@ def _dated(item: Item, result: Extraction, analysis: NoteAnalysis) -> Item:
         sec = analysis.section_at(main.start)
         end = sec.end if sec else len(note)
         stop = note.find(".", main.end, end)
-        near = _ONSET_NEAR.search(note[max(0, main.start - 20) : stop if stop > 0 else min(end, main.end + 60)])
-        if near:
-            text = near.group(0).strip()
+        text = onset_phrase(note[max(0, main.start - 20) : stop if stop > 0 else min(end, main.end + 60)])
+        if text:
             result.count("date read from the sentence")
     if text:
         item.onset = resolve(text, _parse_iso(result.note_date))
         item.values[field_name] = text
     return item
+
+
+def onset_phrase(text: str) -> str:
+    """The first onset phrase in `text` ("since 2015", "x 3 days"), as written; "" when there is none."""
+    near = _WORDS.onset.search(text)
+    return near.group(0).strip() if near else ""
+
+
+def criticality(item: Item, note: str) -> str:
+    """An allergy's criticality from the words near its substance: high (a severe word), low (a mild one),
+    or "" when the note does not say. Decided here once; assembly only writes it."""
+    if not item.spans:
+        return ""
+    reach, span = _WORDS.pack.window["allergy_chars"], item.spans[0]
+    near = note[max(0, span.start - reach) : span.end + reach]
+    return "high" if _WORDS.severe.search(near) else "low" if _WORDS.mild.search(near) else ""
 
 
 def _parse_iso(value: str | None) -> dt.date | None:
@@ -165,10 +223,6 @@ def _parse_iso(value: str | None) -> dt.date | None:
 
 PATIENT_CONDITION = ("active", "possible", "history", "resolved")
 _NO_SECTION = Section(0, 0, "", "other", 0)
-_VISIT_TIME = re.compile(r"\b(?:spent|visit|encounter|face[- ]to[- ]face|total time|counsel\w*|appointment|"
-                         r"time with|stay)\b", re.I)
-_INPATIENT = re.compile(r"\b(?:admitted|admission|hospital course|inpatient|hospitali[sz]ed|discharged?)\b", re.I)
-_EMERGENCY = re.compile(r"\b(?:emergency department|emergency room|presented to the ED|in the ED|ER visit)\b", re.I)
 
 
 def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Item:
@@ -182,15 +236,15 @@ def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Ite
     if item.group != "encounter":
         return item
     note = analysis.text
-    item.values["class"] = "IMP" if _INPATIENT.search(note) else "EMER" if _EMERGENCY.search(note) else "AMB"
+    item.values["class"] = encounter_class(note)
     for key in ("reasonCode", "reason", "type", "serviceType"):  # a label or a stray word is no reason
         if isinstance(item.values.get(key), list):
-            item.values[key] = [v for v in item.values[key] if not isinstance(v, str) or _meaningful(v)]
-        elif isinstance(item.values.get(key), str) and not _meaningful(item.values[key]):
+            item.values[key] = [v for v in item.values[key] if not isinstance(v, str) or meaningful(v)]
+        elif isinstance(item.values.get(key), str) and not meaningful(item.values[key]):
             item.values[key] = ""
     length = str(item.values.get("length") or "")
     span = analysis.grounder.find(length) if length else None
-    if length and (span is None or not _VISIT_TIME.search(_sentence(analysis, span.start))):
+    if length and (span is None or not times_the_visit(_sentence(analysis, span.start))):
         item.values["length"] = ""
         if span is not None:  # its words are no evidence of the encounter any more
             item.spans = [s for s in item.spans if (s.start, s.end) != (span.start, span.end)]
@@ -202,11 +256,21 @@ def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Ite
     return item
 
 
-def _meaningful(text: str) -> bool:
+def encounter_class(note: str) -> str:
+    """The visit's class from the note's words: inpatient (IMP), emergency (EMER), else ambulatory (AMB)."""
+    return "IMP" if _WORDS.inpatient.search(note) else "EMER" if _WORDS.emergency.search(note) else "AMB"
+
+
+def times_the_visit(sentence: str) -> bool:
+    """Whether a sentence times the visit itself (a length there is the encounter's, not a symptom's)."""
+    return bool(_WORDS.visit_time.search(sentence))
+
+
+def meaningful(text: str) -> bool:
     """Free text the model put in the encounter worth keeping: no label, heading word or lone common word."""
     words = re.findall(r"[A-Za-z]+", text)
-    return bool(words) and not junk(text) and (len(words) > 1 or len(words[0]) > 3 and words[0].lower() not in
-                                               ("status", "medical", "visit", "note", "patient", "other", "none"))
+    return bool(words) and not junk(text) and (len(words) > 1 or len(words[0]) >= _WORDS.pack["label"].number and
+                                               words[0].lower() not in _WORDS.labels)
 
 
 def _sentence(analysis: NoteAnalysis, offset: int) -> str:

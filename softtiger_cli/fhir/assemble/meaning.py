@@ -7,7 +7,8 @@
 - medication: active | stopped | not-taken -> MedicationStatement (R4B status; R5 status recorded with
   that adherence); intended -> MedicationRequest (status active, intent order); none ->
   MedicationStatement coded `no-known-medications` (IPS absent-unknown code system).
-- allergy: active -> AllergyIntolerance; none -> coded `no-known-allergies`.
+- allergy: active -> AllergyIntolerance, with the criticality the assertion step decided; none -> coded
+  `no-known-allergies`.
 - procedure: completed -> Procedure; planned -> ServiceRequest (Plan of Care). Immunization the same
   (a planned vaccine is a ServiceRequest coded in CVX).
 - encounter: finished (R5 completed); impression: completed.
@@ -15,7 +16,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from softtiger_cli.clinical.abbreviations import expand_text
@@ -32,8 +32,6 @@ CONDITION_SECTION = {"active": "problems", "possible": "problems", "history": "p
                      "resolved": "past_illness", "absent": "negatives"}
 _CLINICAL = {"active": "active", "possible": "active", "history": "inactive", "resolved": "resolved", "absent": ""}
 _VERIFICATION = {"possible": "provisional", "absent": "refuted"}
-_SEVERE = re.compile(r"\b(?:anaphyla\w+|severe|life[- ]threatening|airway|throat (?:closing|swelling))\b", re.I)
-_MILD = re.compile(r"\b(?:mild|minor|slight)\b", re.I)
 
 
 def status_values(item: Item, note: str, version: str) -> dict[str, Any]:
@@ -51,8 +49,7 @@ def status_values(item: Item, note: str, version: str) -> dict[str, Any]:
         values["status"] = ({"active": "active", "stopped": "stopped", "not-taken": "not-taken", "none": "active"}
                             .get(item.status, "active") if version == "R4B" else "recorded")
     elif item.group == "allergies":
-        sentence = note[max(0, item.spans[0].start - 120) : item.spans[0].end + 120] if item.spans else ""
-        values["criticality"] = "high" if _SEVERE.search(sentence) else "low" if _MILD.search(sentence) else ""
+        values["criticality"] = item.criticality  # decided by the assertion step (the model's is replaced)
     elif item.group == "procedures":
         values["status"] = "completed"
     elif item.group == "encounter":
