@@ -6,17 +6,22 @@ A code-found item is the reference for its words: a model or list item that over
 kind merges into it (origin "both"); a model item of a closed kind (drug, vaccine, test) that no lexicon
 or pattern supports is left out, and a free-text plan step that names a drug, a test or a diagnosis is
 that item, not a CarePlan.
+
+The words that decide (allergy leads, allergens, "no known ..." statements, labels that are never items,
+habits, doses) are data: lang/<code>/vocab.toml, read by softtiger_cli/lang/vocab.py.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from softtiger_cli.clinical.medications import ADMINISTERED, SIG, DrugText, dosage_text, drug_text, product_name
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.core.data import Extraction, Item, Span
 from softtiger_cli.core.text import folded, words
+from softtiger_cli.lang.vocab import Vocab, alternation, load_vocab
 from softtiger_cli.pipeline.analyse import NoteAnalysis
 from softtiger_cli.terms import Mention, code_condition
 
@@ -25,18 +30,59 @@ MENTION_GROUP = {"condition": "problems", "finding": "problems", "medication": "
                  "procedure": "procedures", "allergy": "allergies"}
 # Sections whose words are no condition of the patient's: social habits, an allergy's reaction.
 _NO_CONDITIONS_IN = ("social", "allergies")
-_ALLERGY_LEAD = re.compile(r"\b(?:allerg(?:ic|y|ies)|intoleran(?:t|ce)|reaction)\b[^.;\n]{0,40}$", re.I)
-_ALLERGY_AFTER = re.compile(r"^\s*(?:allergy|allergies|intolerance|(?:causes?|caused|gives?|gave|makes?|made)\s+"
-                            r"(?:\w+\s+){0,3}?(?:itch\w*|rash\w*|hives|swell\w*|nause\w*|vomit\w*|reactions?|sick|"
-                            r"anaphyla\w*|throat))\b", re.I)
-_ALLERGENS = re.compile(r"\b(?:latex|peanuts?|tree nuts?|nuts|shellfish|shrimp|eggs?|milk|dairy|soy|wheat|gluten|"
-                        r"bee stings?|wasps?|pollen|dust(?: mites)?|mold|cats?|dogs?|sulfa(?: drugs)?|iodine|"
-                        r"contrast(?: dye)?|adhesive tape|seasonal)\b", re.I)
-_NO_KNOWN = re.compile(r"\b(?:no known (?:drug )?allergies|nkda|nka|no (?:drug )?allergies|denies (?:any )?"
-                       r"(?:drug )?allergies|allergies:\s*(?:none|no|nkda)\b)", re.I)
-_NO_MEDS = re.compile(r"\b(?:no (?:current |regular |daily )?medications|not (?:currently )?(?:on|taking) any "
-                      r"(?:medications|meds)|denies taking any (?:current )?(?:medications|meds)|"
-                      r"takes no (?:medications|meds)|medications:\s*none)\b", re.I)
+# The item a "no known ..." statement of each group becomes (its identity, not words read in the note).
+_NO_KNOWN_CONCEPT = {"allergies": "no known allergies", "medications": "no known medications"}
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    """The words of lang/<code>/vocab.toml as the patterns this module reads (the English skeleton around
+    them, such as digits before a dose unit, is code)."""
+
+    allergy_lead: re.Pattern[str]  # "allergic to" before a drug, on its line
+    allergy_after: re.Pattern[str]  # "allergy", "gave him hives" after it
+    allergens: re.Pattern[str]
+    no_known: dict[str, re.Pattern[str]]  # group -> its "no known ..." statements
+    junk: re.Pattern[str]
+    denial: re.Pattern[str]  # a phrase that is itself a denial ("No complaints", "None")
+    habit: re.Pattern[str]
+    disorder: re.Pattern[str]
+    fragment: re.Pattern[str]
+    finding_tag: re.Pattern[str]
+    dose: re.Pattern[str]
+    coordinated: re.Pattern[str]
+
+
+def _words(words: tuple[str, ...]) -> str:
+    return r"\b(?:" + alternation(words) + r")\b"
+
+
+def _compile(vocab: Vocab) -> _Patterns:
+    """The vocab as patterns: built once at import (and by tests/test_lang_vocab.py from a vocab less a word)."""
+    lead, after, frag = vocab.allergy_lead, vocab.allergy_after, vocab.fragments
+    no_known = {group: re.compile(r"\b(?:(?:" + alternation(nk.statements) + ")" + (r"\b" if nk.whole_words else "")
+                                  + "|" + re.escape(nk.heading) + r":\s*(?:" + alternation(nk.empty) + r")\b)", re.I)
+                for group, nk in vocab.no_known.items()}
+    return _Patterns(
+        allergy_lead=re.compile(_words(lead.words) + r"[^.;\n]{0,%d}$" % lead.reach, re.I),
+        allergy_after=re.compile(r"^\s*(?:" + alternation(after.words) + r"|(?:" + alternation(after.verbs) +
+                                 r")\s+(?:\w+\s+){0,%d}?(?:" % after.reach + alternation(after.reactions) + r"))\b",
+                                 re.I),
+        allergens=re.compile(_words(vocab.allergens.words), re.I),
+        no_known=no_known,
+        junk=re.compile(r"^(?:" + alternation(vocab.junk.words) + r")$", re.I),
+        denial=re.compile(r"^(?:" + alternation(vocab.denials.words) + r")\b", re.I),
+        habit=re.compile(_words(vocab.habits.words), re.I),
+        disorder=re.compile(_words(vocab.disorders.words), re.I),
+        fragment=re.compile(_words(frag.comparisons) + r"|^(?:" + alternation(frag.sides) + r")$", re.I),
+        finding_tag=re.compile(r"\s*\((?:" + alternation(vocab.semantic_tags.words) + r")\)", re.I),
+        dose=re.compile(r"\b\d+(?:\.\d+)?\s*(?:" + alternation(vocab.dose_units.words) + r")\b", re.I),
+        coordinated=re.compile(r"\b([A-Za-z][A-Za-z-]+)(?:\s*,\s*|\s+(?:" + alternation(vocab.coordinators.words)
+                               + r")\s+|\s*/\s*)$"),
+    )
+
+
+_RX = _compile(load_vocab("en"))
 
 
 def _first_field(schemas: dict[str, dict[str, Any]], group: str) -> str:
@@ -83,8 +129,8 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         if kind == "medication":
             before = note[max(0, start - 60):start]
             line_start = note.rfind("\n", 0, start) + 1
-            if section == "allergies" or _ALLERGY_LEAD.search(note[line_start:start] if section != "other"
-                                                               else before) or _ALLERGY_AFTER.match(note[end:]):
+            if section == "allergies" or _RX.allergy_lead.search(note[line_start:start] if section != "other"
+                                                                 else before) or _RX.allergy_after.match(note[end:]):
                 kind = "allergy"
         group = MENTION_GROUP[kind]
         if group not in result.groups:
@@ -114,10 +160,9 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
             item.origin = "pattern"
             item.concept = "proc:" + folded(note[start:end])
         out.append(item)
-    if "allergies" in result.groups:
-        out += _no_known(analysis, "allergies", _NO_KNOWN, schemas, "no known allergies")
-    if "medications" in result.groups:
-        out += _no_known(analysis, "medications", _NO_MEDS, schemas, "no known medications")
+    for group, concept in _NO_KNOWN_CONCEPT.items():
+        if group in result.groups:
+            out += _no_known(analysis, group, _RX.no_known[group], schemas, concept)
     return out
 
 
@@ -167,9 +212,6 @@ def _joined_drugs(analysis: NoteAnalysis) -> list[tuple[str, int, int, Any]]:
     return sorted(out, key=lambda x: (x[1], x[2]))
 
 
-_COORDINATED = re.compile(r"\b([A-Za-z][A-Za-z-]+)(?:\s*,\s*|\s+or\s+|\s+and\s+|\s*/\s*)$")
-
-
 def _elided(analysis: NoteAnalysis) -> list[Mention]:
     """Conditions whose head noun is written once for two ("suicidal or homicidal ideation" names
     suicidal ideation too): the modifier's span, coded as the whole term when the code list has it."""
@@ -178,7 +220,7 @@ def _elided(analysis: NoteAnalysis) -> list[Mention]:
         words = m.text.split()
         if m.kind != "condition" or len(words) < 2:
             continue
-        lead = _COORDINATED.search(note[max(0, m.start - 40):m.start])
+        lead = _RX.coordinated.search(note[max(0, m.start - 40):m.start])
         if not lead:
             continue
         term = f"{lead.group(1)} {' '.join(words[1:])}"
@@ -190,27 +232,10 @@ def _elided(analysis: NoteAnalysis) -> list[Mention]:
     return out
 
 
-_JUNK_WORDS = re.compile(
-    r"^(?:medical (?:reasoning|treatment|history|decision making)|patient (?:agreement|education|instructions)|"
-    r"assessment|plan|impression|history|review of systems|physical exam(?:ination)?|vital signs|vitals|results|"
-    r"cardiovascular|respiratory|pulmonary|musculoskeletal|neurological|neuro|psychiatric|gastrointestinal|"
-    r"genitourinary|skin|integumentary|constitutional|heent|eyes|ears|neck|extremities|abdomen|chest|lungs|heart|"
-    r"general|hematologic|lymphatic|endocrine|allergic|immunologic|none|n/a|normal|negative|positive|"
-    r"chief complaint|follow[- ]?up|medications?|allergies|problems?|diagnos[ie]s|social history|family history|"
-    r"past medical history|surgical history|the patient|patient|symptoms?|pain|condition|disease|issue|problem|"
-    r"stable|unstable|improved|improving|worse|worsening|better|emergency|urgent|routine|fine|well|good|"
-    r"doing well|unchanged|controlled|uncontrolled|acute|chronic|mild|moderate|severe)$",
-    re.I)
-
-
-# A phrase that is itself a denial ("No complaints", "None") names no condition.
-_NEGATION_PHRASE = re.compile(r"^(?:no|none|nil|denies|denied|negative|without|n/a)\b", re.I)
-
-
 def junk(text: str) -> bool:
     """A label, a heading word or a template phrase: never an item ("Medical reasoning", "Cardiovascular")."""
     words = text.strip().strip(":.-").strip()
-    return not words or bool(_JUNK_WORDS.match(words) or _NEGATION_PHRASE.match(words)) or words.endswith(":")
+    return not words or bool(_RX.junk.match(words) or _RX.denial.match(words)) or words.endswith(":")
 
 
 def _overlaps(item: Item, others: list[Item]) -> Item | None:
@@ -264,26 +289,18 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
             continue  # "Start amoxicillin": the drug item says it
         if item.origin == "model" and not _model_plausible(item):
             continue
-        tagged = any(_FINDING_TAG.match(analysis.text, s.end) for s in item.spans)  # "(finding)" after it
+        tagged = any(_RX.finding_tag.match(analysis.text, s.end) for s in item.spans)  # "(finding)" after it
         if junk(item.text) or (item.group == "problems" and not tagged and not condition_shaped(item.text)):
             continue
         kept.append(item)
     return kept
 
 
-# Words that make a phrase a habit, a result or a comparison, not a condition of the patient's (social
-# history is no problem unless the note names a disorder: "tobacco use disorder", "alcohol dependence").
-_HABIT = re.compile(r"\b(?:smok\w*|cigarettes?|alcohol|drinking|drinks|drug use|consumption|tobacco|vap\w+|"
-                    r"cessation|exercis\w*|diet)\b", re.I)
-_DISORDER = re.compile(r"\b(?:disorder|dependence|abuse|addiction|withdrawal|intoxication|poisoning)\b", re.I)
-_FRAGMENT = re.compile(r"\b(?:worse|better|more|less) than\b|^(?:right|left|both|bilateral)$", re.I)
-
-
 def condition_shaped(text: str) -> bool:
     """A proposed condition that reads as one: not a habit, a test or its result, or a comparison."""
-    if _HABIT.search(text) and not _DISORDER.search(text):
+    if _RX.habit.search(text) and not _RX.disorder.search(text):
         return False
-    if _FRAGMENT.search(text) or find_procedures(text):
+    if _RX.fragment.search(text) or find_procedures(text):
         return False
     return True
 
@@ -319,10 +336,6 @@ def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item
                 concept="drug:" + " ".join(re.findall(r"[a-z0-9.]+", note[start:end].lower())))
 
 
-_FINDING_TAG = re.compile(r"\s*\((?:finding|disorder|situation)\)", re.I)
-_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|units?|ml|g)\b", re.I)
-
-
 def _model_plausible(item: Item) -> bool:
     """A model answer with no lexicon or pattern support is kept only where its shape fits its kind."""
     text = item.text.strip()
@@ -330,11 +343,11 @@ def _model_plausible(item: Item) -> bool:
     if item.grounding not in ("exact", "normalized", "abbreviation") or words == 0:
         return False
     if item.group == "problems":
-        return words <= 5 and not re.search(r"\d", text) and not _DOSE.search(text)
+        return words <= 5 and not re.search(r"\d", text) and not _RX.dose.search(text)
     if item.group == "medications":
-        return bool(_DOSE.search(text)) and words <= 6
+        return bool(_RX.dose.search(text)) and words <= 6
     if item.group == "allergies":
-        return bool(_ALLERGENS.search(text))
+        return bool(_RX.allergens.search(text))
     if item.group in ("procedures", "immunizations"):
         return False
     if item.group == "results":

@@ -1,29 +1,48 @@
 """Ground the model's answers in the note: every item's words must be found there, and every free-text
 field the note does not support is blanked. Patient facts are kept only where the note states them.
+The gender, birth and not-a-name words and the heading and name shapes are data (lang/<code>/vocab.toml).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from softtiger_cli.clinical.abbreviations import abbreviations_for
 from softtiger_cli.core.data import Item, Span
+from softtiger_cli.lang.vocab import Vocab, alternation, load_vocab
 from softtiger_cli.note.grounding import Grounder
 
-_HEADING = re.compile(r"^\s*([A-Z][A-Z /&-]{2,}|[A-Za-z][A-Za-z /&-]{2,}:)\s*$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_GENDER_CUES = {
-    "female": re.compile(r"\b(female|woman|girl|she|her|mrs|ms)\b", re.I),
-    "male": re.compile(r"\b(male|man|boy|he|his|mr)\b", re.I),
-}
-_BIRTH_CUE = re.compile(r"\b(dob|d\.o\.b\.?|born|birth|birthdate)\b", re.I)
-# A person's name as notes write one: two to four capitalised words ("Ana Lopez", "Mary-Jo O'Neil").
-_PERSON = re.compile(r"^[A-Z][a-z'\u2019-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z'\u2019-]+)){1,3}$")
-_NOT_NAMES = frozenset(
-    "chief complaint history present illness physical exam examination assessment plan review systems medical "
-    "medications allergies vital signs patient doctor nurse hospital clinic department visit note summary results "
-    "impression diagnosis family social surgical past follow up right left the and with".split())
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    """The patient words and text shapes of lang/<code>/vocab.toml, as this module reads them."""
+
+    heading: re.Pattern[str]  # a line that is a heading
+    gender_cues: dict[str, re.Pattern[str]]  # FHIR gender code -> its words
+    birth_cue: re.Pattern[str]
+    birth_reach: int  # characters before a birth date's year
+    person: re.Pattern[str]  # a person's name as notes write one
+    not_names: frozenset[str]  # words no patient's name has
+
+
+def _compile(vocab: Vocab) -> _Patterns:
+    """The vocab as patterns: built once at import (and by tests/test_lang_vocab.py from a vocab less a word)."""
+    return _Patterns(
+        heading=vocab.heading_shape.pattern,
+        gender_cues={code: re.compile(r"\b(" + alternation(cues.words) + r")\b", re.I)
+                     for code, cues in vocab.gender.items()},
+        birth_cue=re.compile(r"\b(" + alternation(vocab.birth.words) + r")\b", re.I),
+        birth_reach=vocab.birth.reach,
+        person=vocab.person_shape.pattern,
+        not_names=frozenset(vocab.not_names.words),
+    )
+
+
+_RX = _compile(load_vocab("en"))
 
 
 def add_span(item: Item, span: Span) -> None:
@@ -39,7 +58,7 @@ def plausible(text: str, note: str, patient_name: str = "") -> bool:
     if patient_name and stripped.lower() == patient_name.strip().lower():
         return False
     for line in note.splitlines():
-        if line.strip().strip(":").strip().lower() == stripped.lower() and _HEADING.match(line):
+        if line.strip().strip(":").strip().lower() == stripped.lower() and _RX.heading.match(line):
             return False
     return True
 
@@ -129,7 +148,8 @@ def ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], sin
 def _birth_cue_near(date: str, note: str) -> bool:
     """A birth date needs a birth cue just before its year: visit dates are not birth dates."""
     year = date[:4]
-    return any(_BIRTH_CUE.search(note[max(0, m.start() - 40) : m.start()]) for m in re.finditer(year, note))
+    return any(_RX.birth_cue.search(note[max(0, m.start() - _RX.birth_reach) : m.start()])
+               for m in re.finditer(year, note))
 
 
 def check_patient(values: dict[str, Any], grounder: Grounder) -> dict[str, str]:
@@ -137,11 +157,11 @@ def check_patient(values: dict[str, Any], grounder: Grounder) -> dict[str, str]:
     label), a gender it cues, a birth date it has."""
     kept: dict[str, str] = {}
     name = str(values.get("name", "")).strip()
-    if (_PERSON.match(name) and not any(w.lower().strip(".") in _NOT_NAMES for w in name.split())
+    if (_RX.person.match(name) and not any(w.lower().strip(".") in _RX.not_names for w in name.split())
             and grounder.find(name, min_ratio=0.95) is not None and grounder.find(name).method == "exact"):
         kept["name"] = name
     gender = values.get("gender", "")
-    cue = _GENDER_CUES.get(gender)
+    cue = _RX.gender_cues.get(gender)
     if cue is not None and cue.search(grounder.note):
         kept["gender"] = gender
     birth = str(values.get("birthDate", ""))

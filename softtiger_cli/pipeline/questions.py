@@ -1,5 +1,6 @@
 """What each question reads and how it is put: the prompt, the answer's token bound, and steering
-(which sections of a chunk a group's question reads, and when lists have already settled it).
+(which sections of a chunk a group's question reads, and when lists have already settled it). What each
+question reads and its cue words are data: lang/<code>/steering.toml.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 from softtiger_cli.clinical.abbreviations import glossary
 from softtiger_cli.fhir.schema import GroupSpec
+from softtiger_cli.lang.vocab import SteeringRule, Vocab, alternation, load_vocab
 from softtiger_cli.note.chunking import Chunk
 from softtiger_cli.note.sections import Section
 
@@ -75,17 +77,22 @@ def output_bound(group: GroupSpec, group_schema: dict[str, Any]) -> int:
     return _worst_chars(group_schema["properties"][group.name]) + len(group.name) + 8
 
 
+def _cues(rule: SteeringRule) -> str:
+    """A question's cue words as one pattern, searched case-insensitively: cues matched inside words, at the
+    start of a word, and as whole words."""
+    parts = [alternation(rule.inside)] if rule.inside else []
+    parts += [r"\b(?:" + alternation(rule.starts) + ")"] if rule.starts else []
+    parts += [r"\b(?:" + alternation(rule.words) + r")\b"] if rule.words else []
+    return "|".join(parts)
+
+
+def _steering(vocab: Vocab) -> dict[str, tuple[tuple[str, ...], str]]:
+    """group -> (the section kinds its question reads, its cue pattern), from lang/<code>/steering.toml."""
+    return {group: (rule.reads, _cues(rule)) for group, rule in vocab.steering.items()}
+
+
 # Which sections a group reads, and words that make a chunk worth asking about it anyway.
-STEERING: dict[str, tuple[tuple[str, ...], str]] = {
-    "problems": (("chief_complaint", "hpi", "pmh", "assessment", "other"), r"diagnos|history of|disease|disorder"),
-    "medications": (("medications", "plan", "hpi", "assessment"), r"\b(mg|mcg|tablet|capsule|daily|bid|tid|prescribed|medication)"),
-    "allergies": (("allergies",), r"allerg|nkda|intoleran"),
-    "procedures": (("procedures", "plan", "hpi", "pmh", "assessment"), r"procedure|surgery|ectomy|otomy|plasty|s/p|biopsy|scopy|graft"),
-    "immunizations": (("immunizations", "plan"), r"vaccin|immuniz|influenza|tetanus|covid"),
-    "results": (("vitals", "results", "exam"), r"\b(bp|blood pressure|hr|pulse|temp|spo2|lab|result|mg/dl|mmol)"),
-    "plan": (("plan", "assessment"), r"\bplan\b|follow[- ]up|will |recommend"),
-    "impression": (("assessment", "plan", "results", "exam", "chief_complaint", "hpi"), r"assess|impression"),
-}
+STEERING: dict[str, tuple[tuple[str, ...], str]] = _steering(load_vocab("en"))
 
 # Closed-vocabulary groups: in a note whose lists were read, their question needs a cue word in what is left.
 CUE_REQUIRED = frozenset({"medications", "allergies", "procedures", "immunizations"})
