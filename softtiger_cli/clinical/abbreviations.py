@@ -2,7 +2,8 @@
 
 Curated for this project from everyday clinical usage. An ambiguous abbreviation lists every reading;
 softtiger expands it only when the note's own words pick one reading (a cue word nearby), otherwise it
-keeps the abbreviation as written. The table is documented in README ("Clinical meaning").
+keeps the abbreviation as written. The table is documented in README ("Clinical meaning"); the words are
+data in lang/<code>/abbreviations.toml, and this module is the algorithm that reads them.
 """
 
 from __future__ import annotations
@@ -10,48 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ABBREVIATIONS: dict[str, str] = {
-    "htn": "hypertension", "dm": "diabetes mellitus", "t2dm": "type 2 diabetes mellitus",
-    "t1dm": "type 1 diabetes mellitus", "dm2": "type 2 diabetes mellitus", "cad": "coronary artery disease",
-    "chf": "congestive heart failure", "hf": "heart failure", "afib": "atrial fibrillation",
-    "af": "atrial fibrillation", "copd": "chronic obstructive pulmonary disease", "ckd": "chronic kidney disease",
-    "esrd": "end-stage renal disease", "aki": "acute kidney injury", "gerd": "gastroesophageal reflux disease",
-    "hld": "hyperlipidemia", "osa": "obstructive sleep apnea", "uti": "urinary tract infection",
-    "uri": "upper respiratory infection", "dvt": "deep vein thrombosis", "mi": "myocardial infarction",
-    "cva": "cerebrovascular accident", "tia": "transient ischemic attack", "bph": "benign prostatic hyperplasia",
-    "cabg": "coronary artery bypass graft", "pci": "percutaneous coronary intervention",
-    "sob": "shortness of breath", "doe": "dyspnea on exertion", "n/v": "nausea and vomiting",
-    "abd": "abdominal", "ha": "headache", "loc": "loss of consciousness", "hx": "history", "pmh": "past medical history",
-    "pmhx": "past medical history", "psh": "past surgical history", "fhx": "family history",
-    "nkda": "no known drug allergies", "sz": "seizure", "oa": "osteoarthritis", "ibs": "irritable bowel syndrome",
-    "hiv": "human immunodeficiency virus infection", "hcv": "hepatitis C", "hbv": "hepatitis B",
-    "cxr": "chest x-ray", "ekg": "electrocardiogram", "ecg": "electrocardiogram", "echo": "echocardiogram",
-    "ct": "computed tomography", "mri": "magnetic resonance imaging", "cbc": "complete blood count",
-    "bmp": "basic metabolic panel", "cmp": "comprehensive metabolic panel", "a1c": "hemoglobin A1c",
-    "tsh": "thyroid stimulating hormone", "egd": "esophagogastroduodenoscopy", "lap chole": "laparoscopic cholecystectomy",
-    "tka": "total knee arthroplasty", "tha": "total hip arthroplasty", "asa": "aspirin", "ntg": "nitroglycerin",
-    "hctz": "hydrochlorothiazide", "apap": "acetaminophen", "po": "by mouth", "iv": "intravenous",
-    "im": "intramuscular", "sq": "subcutaneous", "qd": "daily", "bid": "twice daily", "tid": "three times daily",
-    "qid": "four times daily", "qhs": "at bedtime", "prn": "as needed", "q4h": "every 4 hours",
-    "q6h": "every 6 hours", "f/u": "follow-up", "s/p": "status post", "r/o": "rule out", "c/o": "complains of",
-    "w/": "with", "w/o": "without", "yo": "year-old", "y/o": "year-old", "bp": "blood pressure",
-    "hr": "heart rate", "rr": "respiratory rate", "spo2": "oxygen saturation", "bmi": "body mass index",
-}
+from softtiger_cli.lang.measures import Abbreviations, load_measures
 
+_PACK: Abbreviations = load_measures("en").abbreviations
+ABBREVIATIONS: dict[str, str] = dict(_PACK.expansions)
 # abbreviation -> readings, each with cue words that select it when they occur near the abbreviation
 AMBIGUOUS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
-    "ms": [("multiple sclerosis", ("neuro", "relapsing", "demyelinat", "mri")),
-           ("mitral stenosis", ("murmur", "valve", "echo", "mitral")),
-           ("morphine sulfate", ("mg", "pain", "dose", "iv"))],
-    "pe": [("pulmonary embolism", ("ct", "anticoag", "dvt", "heparin", "embol")),
-           ("physical examination", ("exam", "findings", "normal"))],
-    "cp": [("chest pain", ("pain", "radiat", "exertion", "angina")), ("cerebral palsy", ("spastic", "child", "develop"))],
-    "ra": [("rheumatoid arthritis", ("joint", "methotrexate", "arthritis")), ("room air", ("spo2", "sat", "%", "o2")),
-           ("right atrium", ("echo", "atrial", "dilat"))],
-    "pt": [("patient", ("presents", "reports", "denies", "is a")), ("physical therapy", ("refer", "session", "exercise")),
-           ("prothrombin time", ("inr", "ptt", "coag"))],
-    "ar": [("aortic regurgitation", ("murmur", "valve", "echo")), ("allergic rhinitis", ("sneez", "nasal", "season"))],
-}
+    abbrev: [(r.reading, r.cues) for r in readings] for abbrev, readings in _PACK.ambiguous.items()}
 
 
 @dataclass(frozen=True)
@@ -63,12 +29,9 @@ class Expansion:
 
 # Abbreviations written in lower case in prescriptions and notes ("bid", "prn", "s/p"); every other one is
 # an abbreviation only when written in capitals: "Ms. Lopez" is no morphine sulfate, "Has" no HAS.
-LOWER_CASE_FORMS = frozenset({"po", "qd", "bid", "tid", "qid", "qhs", "prn", "q4h", "q6h", "f/u", "s/p", "r/o", "c/o",
-                              "w/", "w/o", "yo", "y/o", "h/o", "n/v", "hx", "pmhx", "fhx", "spo2", "a1c", "afib",
-                              "echo", "abd"})
+LOWER_CASE_FORMS = _PACK.lower_case
 _ROMAN = re.compile(r"^(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)$")
-_ROMAN_LEAD = re.compile(r"(?:stage|grade|class|type|phase|level|nyha|cranial nerve|cn|factor|step|tier|part|"
-                         r"schedule|category)\s*$", re.I)
+_ROMAN_LEAD = re.compile(r"(?:" + "|".join(map(re.escape, _PACK.roman_leads)) + r")\s*$", re.I)
 
 
 def written_as_abbreviation(term: str, before: str = "") -> bool:

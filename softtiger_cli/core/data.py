@@ -7,12 +7,9 @@ turns it into an Extraction of Items with Spans and Assertions, `fhir/` maps an 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from softtiger_cli.core.text import words
-
-if TYPE_CHECKING:  # types only: core never imports a stage at run time
-    from softtiger_cli.clinical.vitals import Vital
 
 
 @dataclass(frozen=True)
@@ -34,6 +31,18 @@ class Span:
 
     def length(self) -> int:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Vital:
+    """A vital sign read from the note by pattern (clinical/vitals.py); its LOINC code and display follow
+    from its kind (lang/common/vitals.toml)."""
+
+    kind: str  # bp | hr | rr | temp | spo2 | weight | height | bmi
+    value: float | None  # None for the BP panel, whose values are components
+    unit: str  # UCUM
+    span: Span
+    components: tuple[tuple[str, float], ...] = ()  # (kind, value) for BP
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ class Extraction:
     skipped_questions: int = 0
     retried: int = 0
     note_date: str | None = None
-    vitals: list["Vital"] = field(default_factory=list)
+    vitals: list[Vital] = field(default_factory=list)
     negated_dropped: int = 0
     overrides: dict[str, int] = field(default_factory=dict)
     debug: list[dict[str, Any]] = field(default_factory=list)

@@ -14,8 +14,8 @@ from softtiger_cli.clinical.lists import ListItem, read_lists
 from softtiger_cli.clinical.findings import find_findings
 from softtiger_cli.clinical.medications import find_supplements
 from softtiger_cli.clinical.procedures import find_procedures
-from softtiger_cli.clinical.vitals import Vital, read_vitals
-from softtiger_cli.core.data import Note
+from softtiger_cli.clinical.vitals import read_vitals
+from softtiger_cli.core.data import Note, Vital
 from softtiger_cli.note.chunking import Chunk, chunk_note
 from softtiger_cli.note.grounding import Grounder
 from softtiger_cli.note.sections import Section, Sentence, sections, sentences

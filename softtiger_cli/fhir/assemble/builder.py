@@ -5,11 +5,11 @@ builds R4B and R5 resources.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from softtiger_cli.clinical.dates import read_duration
 from softtiger_cli.core.data import Extraction
 from softtiger_cli.core.text import words
 from softtiger_cli.fhir.assemble.sections import SECTIONS
@@ -25,8 +25,6 @@ ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-cli
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 UCUM = "http://unitsofmeasure.org"
 _NS = uuid.UUID("5b0c7c36-4c47-4b0e-9b61-3f1c6c1e2a10")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|mo)\b", re.I)
-_UCUM_UNITS = {"m": ("min", "minutes"), "h": ("h", "hours"), "d": ("d", "days"), "w": ("wk", "weeks"), "mo": ("mo", "months")}
 
 
 @dataclass(frozen=True)
@@ -40,14 +38,12 @@ def _key(text: str) -> str:
 
 
 def _duration(text: str) -> dict[str, Any] | None:
-    m = _DURATION.match(text)
-    if not m:
+    """A FHIR Duration for a text that begins with one ("10 days"); its units are those of the dates pack."""
+    found = read_duration(text)
+    if found is None:
         return None
-    unit = m.group(2).lower()
-    short = "mo" if unit.startswith("mo") else unit[0]
-    code, name = _UCUM_UNITS[short]
-    return {"value": float(m.group(1)) if "." in m.group(1) else int(m.group(1)), "unit": name,
-            "system": UCUM, "code": code}
+    value, code, name = found
+    return {"value": value, "unit": name, "system": UCUM, "code": code}
 
 
 class BundleBuilder:

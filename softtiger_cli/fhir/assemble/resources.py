@@ -7,8 +7,8 @@ import hashlib
 from typing import Any
 
 from softtiger_cli import __version__
-from softtiger_cli.clinical.vitals import VITAL_LOINC, VITAL_WORDS, Vital
-from softtiger_cli.core.data import Extraction, Item
+from softtiger_cli.clinical.vitals import VITAL_LOINC, VITAL_WORDS
+from softtiger_cli.core.data import Extraction, Item, Vital
 from softtiger_cli.fhir.assemble.sections import LOINC
 from softtiger_cli.fhir.assemble.builder import (ALLERGY_CLINICAL, DERIVATION_REFERENCE, OBS_CATEGORY, SPAN_MATCH,
                                                  SPAN_ORIGIN, UCUM, BundleBuilder)
