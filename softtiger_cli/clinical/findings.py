@@ -3,53 +3,44 @@ site and qualifiers around it ("right index finger pain", "tenderness to palpati
 "decreased range of motion", "pain with urination", "1+ pitting edema").
 
 The patterns name kinds of findings (pain, tenderness, swelling, limited motion, ...), never a dev note's
-wording. What a found phrase asserts (denied, a normal exam, a relative's) is decided like every other
-item, by the assertion step; a phrase here is only a candidate with its exact span.
+wording. What a found phrase asserts (denied, a normal exam, a relative's) is decided like every other item,
+by the assertion step; a phrase here is only a candidate with its exact span. The words are data
+(lang/<code>/findings.toml); this module is the skeleton that joins them.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 
-_SIDE = r"(?:(?:right|left|bilateral|both|upper|lower|mid|anterior|posterior|medial|lateral|dorsal|volar)[ -]+)*"
-_SITE = (r"(?:lumbar spine|cervical spine|thoracic spine|lower extremit(?:y|ies)|upper extremit(?:y|ies)|index finger|"
-         r"head|neck|throat|chest|back|low back|lower back|upper back|abdomen|abdominal|belly|stomach|flank|pelvic|"
-         r"groin|hip|knee|ankle|foot|feet|toe|heel|leg|calf|thigh|shoulder|arm|elbow|forearm|wrist|hand|finger|thumb|"
-         r"joint|muscle|bone|eye|ear|jaw|tooth|teeth|face|breast|rib|spine|lumbar|cervical|"
-         r"epigastric|periumbilical|suprapubic|rectal|vaginal|penile|scrotal|testicular|skin|tendon|nerve|"
-         r"extremity|extremities|legs|arms|hands|feet|ankles|knees|joints)")
-_SYMPTOM = (r"(?:pain|aches?|aching|soreness|tenderness|swelling|stiffness|tightness|weakness|numbness|tingling|"
-            r"cramps?|cramping|spasms?|bleeding|bruising|redness|rash|itching|discharge|drainage|effusion|"
-            r"fluctuance|crepitus|warmth|induration|twitch(?:ing)?|tics?|tremors?|burning|pressure|discomfort|"
-            r"instability|deformity|laxity|masses|mass|lumps?|nodules?|ulcers?|wounds?|lesions?)")
-_QUAL = r"(?:(?:mild|moderate|severe|significant|marked|trace|slight|diffuse|focal|localized|some|\d\+)[ ,]+)*"
-_LOCATION = (r"(?:\s+(?:to palpation|on palpation|with palpation)?\s*(?:of|over|at|along|in|on|around|near|down)\s+"
-             r"(?:the\s+|his\s+|her\s+|their\s+)?" + _SIDE + r"(?:\w+\s+){0,2}?" + _SITE + r"s?\b)")
+from softtiger_cli.lang.findings import load_findings
+
+_V = load_findings("en")
+_F, _E, _FN, _S = (partial(_V.alt, table) for table in ("findings", "exam", "function", "signs"))
+
+_SIDE = r"(?:(?:" + _F("sides") + r")[ -]+)*"
+_SITE = r"(?:" + _F("sites") + r")"
+_SYMPTOM = r"(?:" + _F("symptoms") + r")"
+_QUAL = r"(?:(?:" + _F("qualifiers") + r")[ ,]+)*"
+_LOCATION = (r"(?:\s+(?:" + _F("palpation") + r")?\s*(?:" + _F("places") + r")\s+(?:(?:" + _F("determiners") +
+             r")\s+)?" + _SIDE + r"(?:\w+\s+){0,2}?" + _SITE + r"s?\b)")
 # Examination language: tenderness (or pain to palpation) over any named structure, up to four words.
-_PALPATED = (r"(?:(?:point |focal |mild |moderate |severe )?tenderness(?:\s+(?:to|on|with)\s+palpation)?|"
-             r"pain\s+(?:to|on|with)\s+palpation)\s+"
-             r"(?:of|over|at|along|in|on)\s+(?:the\s+|his\s+|her\s+)?(?:[\w-]+\s+){0,3}?(?:[A-Za-z][\w-]*\d?|[A-Z]\d)"
-             r"(?=\s*(?:[.,;]|and\b|$))")
-_WITH = r"(?:\s+with\s+(?:urination|walking|movement|flexion(?: and extension)?|extension|supination|pronation|" \
-        r"rotation|weight[- ]bearing|bending|lifting|swallowing|breathing|exertion|palpation|range of motion))"
+_PALPATED = (r"(?:(?:(?:" + _E("tender_qualifiers") + r") )?(?:" + _E("tender") + r")(?:\s+(?:" + _E("palpation_links") +
+             r")\s+(?:" + _E("palpation") + r"))?|(?:" + _E("pain") + r")\s+(?:" + _E("palpation_links") + r")\s+(?:" +
+             _E("palpation") + r"))\s+(?:" + _E("places") + r")\s+(?:(?:" + _E("determiners") + r")\s+)?"
+             r"(?:[\w-]+\s+){0,3}?(?:[A-Za-z][\w-]*\d?|[A-Z]\d)(?=\s*(?:[.,;]|(?:" + _E("joiners") + r")\b|$))")
+_WITH = r"(?:\s+(?:" + _F("with") + r")\s+(?:" + _F("activities") + r"))"
 FINDING = re.compile(
     r"(?<![\w-])(?:" + _PALPATED + r"|" + _QUAL + _SIDE + r"(?:" + _SITE + r"\s+){1,2}" + _SYMPTOM + r"\b(?:" + _LOCATION + r")?"
     r"|" + _QUAL + _SYMPTOM + r"\b(?:" + _LOCATION + r"|" + _WITH + r")"
-    r"|(?:decreased|limited|reduced|diminished|restricted|painful|loss of|increased)\s+(?:active and passive\s+|"
-    r"passive\s+|active\s+)?(?:range of motion|rom|flexion|extension|sensation(?: to light touch)?|strength|"
-    r"grip strength|appetite|sleep|hearing|vision|reflexes)(?:\s+(?:of|in)\s+(?:the\s+)?" + _SIDE + _SITE + r"s?)?"
-    r"|(?:positive|\+)\s+(?:straight leg raise|drawer test|lachman|mcmurray|phalen|tinel|finkelstein|spurling|"
-    r"hawkins|neer|murphy|homan)(?:'?s)?(?:\s+(?:test|sign))?"
-    r"|(?:blood in (?:the |his |her )?(?:stools?|urine)|pain with urination|burning with urination|"
-    r"changes? in (?:appetite|sleep|vision|bowel habits)|(?:sleep|vision|visual) (?:changes|disturbances?)|"
-    r"difficulty (?:sleeping|breathing|swallowing|walking|urinating|concentrating))"
+    r"|(?:" + _FN("changes") + r")\s+(?:(?:" + _FN("kinds") + r")\s+)?(?:" + _FN("functions") + r")(?:\s+(?:" +
+    _FN("places") + r")\s+(?:(?:" + _FN("determiners") + r")\s+)?" + _SIDE + _SITE + r"s?)?"
+    r"|(?:" + _S("positive") + r")\s+(?:" + _S("signs") + r")(?:'?s)?(?:\s+(?:" + _S("words") + r"))?"
+    r"|(?:" + _V.alt("phrases", "phrases") + r")"
     r")(?![\w-])", re.I)
 # Too vague alone ("mild pain", "some discomfort"): a specific finding word may stand alone ("effusion").
-_BARE = re.compile(r"^(?:" + _QUAL + r")?(?:pain|aches?|aching|discomfort|pressure|soreness|masses|mass|lumps?|lesions?|"
-                   r"burning|deformity|instability)$", re.I)
-_SPECIFIC = re.compile(r"(?<![\w-])" + _QUAL + r"(?:swelling|stiffness|tightness|redness|bruising|effusion|fluctuance|"
-                       r"crepitus|induration|numbness|tingling|cramps|cramping|spasms|itching|twitching|tics|tremors?)"
-                       r"(?![\w-])", re.I)
+_BARE = re.compile(r"^(?:" + _QUAL + r")?(?:" + _F("vague") + r")$", re.I)
+_SPECIFIC = re.compile(r"(?<![\w-])" + _QUAL + r"(?:" + _F("specific") + r")(?![\w-])", re.I)
 
 
 def find_findings(text: str) -> list[tuple[int, int]]:

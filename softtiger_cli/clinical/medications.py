@@ -2,32 +2,29 @@
 
 "Lisinopril 10 mg by mouth daily" is the medication "Lisinopril 10 mg" taken "10 mg by mouth daily";
 FHIR wants the first in the medication concept and the second in Dosage.text. Found by pattern from the
-drug name's span onwards, so the spans stay exact.
+drug name's span onwards, so the spans stay exact. The words are data (lang/<code>/medications.toml);
+this module is the skeleton that joins them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
-_UNIT = r"(?:mg|mcg|µg|g|grams?|milligrams?|micrograms?|units?|iu|ml|cc|%|meq|mEq)"
-STRENGTH_AFTER = re.compile(
-    rf"(?:\s*,?\s*|\s+(?:at|of|to)\s+)\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*{_UNIT}(?![\w])(?:\s*/\s*(?:ml|dose|hour|hr|day))?",
-    re.I)
+from softtiger_cli.lang.medications import load_medications
+
+_V = load_medications("en")
+_S, _F, _G = (partial(_V.alt, table) for table in ("strength", "form", "sig"))
+
+_UNIT = r"(?:" + _S("units") + r")"
+_STRENGTH = rf"\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*{_UNIT}(?![\w])"
+STRENGTH_AFTER = re.compile(rf"(?:\s*,?\s*|\s+(?:{_S('links')})\s+){_STRENGTH}(?:\s*/\s*(?:{_S('per')}))?", re.I)
 STRENGTH_BEFORE = re.compile(rf"\d+(?:\.\d+)?\s*{_UNIT}\s+$", re.I)
-FORM_AFTER = re.compile(r"\s+(?:(?:oral|topical|nasal|ophthalmic|otic|vaginal|rectal|transdermal|inhalation|"
-                        r"injectable|sublingual|extended[- ]release|delayed[- ]release|chewable|disintegrating)\s+"
-                        r"(?:tablets?|capsules?|solution|suspension|syrup|powder|spray|cream|ointment|patch|"
-                        r"inhaler|injection|film|lozenge|gel|drops)|patch(?:es)?|inhalers?|cream|ointment|gel|drops|spray|nasal spray|supplements?|"
-                        r"supplementation|injections?|tablets?|capsules?|pills?|shots?|pen|xl|xr|er|sr|cr|hct)\b", re.I)
-_SIG_WORD = (r"(?:by mouth|orally|p\.?o\.?|iv|intravenously|im|intramuscularly|subq|sq|subcutaneous(?:ly)?|topically|"
-             r"inhaled|sublingual(?:ly)?|once|twice|three times|four times|daily|nightly|a day|per day|a week|"
-             r"per week|every (?:\d+ )?(?:other )?(?:day|night|morning|evening|week|month|hours?|\d+ hours)|"
-             r"q\.?\d+h|q\.?d\.?|b\.?i\.?d\.?|t\.?i\.?d\.?|q\.?i\.?d\.?|qhs|qam|qpm|prn|as needed|at bedtime|at night|"
-             r"in the (?:morning|evening)|weekly|monthly|with (?:meals|food)|before (?:meals|bed)|"
-             r"(?:one|two|three|1|2|3|half a|1/2) (?:tablets?|capsules?|puffs?|pills?|sprays?|drops?)|"
-             r"(?:tablets?|capsules?|puffs?|pills?)|(?:a|per|each|every) (?:day|night|week))")
-SIG = re.compile(rf"(?:[ \t]*,?[ \t]*(?:and[ \t]+)?{_SIG_WORD}\b)+", re.I)
+FORM_AFTER = re.compile(rf"\s+(?:(?:{_F('qualifiers')})\s+(?:{_F('qualified')})|{_F('forms')})\b", re.I)
+_SIG_WORD = rf"(?:{_G('words')}|(?:{_G('doses')}) (?:{_G('dose_units')}))"
+SIG = re.compile(rf"(?:[ \t]*,?[ \t]*(?:(?:{_G('joiners')})[ \t]+)?{_SIG_WORD}\b)+", re.I)
+_LINKED_NUMBER = re.compile(rf"\s+(?:{_S('links')})\s+(?=\d)")  # as written: "to 10 mg", not "TO 10 mg"
 
 
 @dataclass(frozen=True)
@@ -60,13 +57,16 @@ def drug_text(note: str, start: int, end: int) -> DrugText:
 
 def product_name(words: str) -> str:
     """The product as a name: "Norvasc to 10 mg" (from "increase Norvasc to 10 mg") is "Norvasc 10 mg"."""
-    return re.sub(r"\s+(?:to|at|of)\s+(?=\d)", " ", words)
+    return _LINKED_NUMBER.sub(" ", words)
+
+
+_STRENGTH_IN = re.compile(_STRENGTH, re.I)
 
 
 def dosage_text(note: str, d: DrugText) -> str:
     """What Dosage.text says: the strength and the instructions as written ("10 mg by mouth daily")."""
     name = note[d.start:d.end]
-    strength = re.search(rf"\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*{_UNIT}(?![\w])", name, re.I)
+    strength = _STRENGTH_IN.search(name)
     sig = note[d.sig_start:d.sig_end].strip(" ,")
     if not sig:
         return ""
@@ -75,13 +75,12 @@ def dosage_text(note: str, d: DrugText) -> str:
 
 # Supplements named with the word that says so ("iron supplementation", "a fiber supplement"): the drug
 # lists hold no plain element or food concept for them.
-SUPPLEMENT = re.compile(
-    r"\b(?:iron|magnesium|potassium|calcium|zinc|fiber|fish oil|omega-3|vitamin [a-z]\d*|b12|folic acid|folate|"
-    r"multivitamin|probiotic|melatonin|glucosamine|co-?q ?10|biotin|collagen|electrolyte)\s+(?:supplements?|"
-    r"supplementation|pills?|tablets?|capsules?|gummies)\b", re.I)
+SUPPLEMENT = re.compile(rf"\b(?:{_V.alt('supplements', 'names')})\s+(?:{_V.alt('supplements', 'words')})\b", re.I)
 # A drug measured out and given in the office ("0.5 cc of lidocaine") is part of a procedure, not a medication.
-ADMINISTERED = re.compile(r"\d+(?:\.\d+)?\s*(?:cc|ml|mL)\s+of\s+$")
+ADMINISTERED = re.compile(rf"\d+(?:\.\d+)?\s*(?:{_V.alt('administered', 'units')})\s+"
+                          rf"(?:{_V.alt('administered', 'links')})\s+$")
 
 
 def find_supplements(text: str) -> list[tuple[int, int]]:
+    """Spans of supplements named with the word that says so."""
     return [(m.start(), m.end()) for m in SUPPLEMENT.finditer(text)]

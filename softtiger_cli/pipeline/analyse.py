@@ -16,6 +16,7 @@ from softtiger_cli.clinical.medications import find_supplements
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.clinical.vitals import read_vitals
 from softtiger_cli.core.data import Note, Vital
+from softtiger_cli.lang.lists import generator_rules
 from softtiger_cli.note.chunking import Chunk, chunk_note
 from softtiger_cli.note.grounding import Grounder
 from softtiger_cli.note.sections import Section, Sentence, sections, sentences
@@ -80,7 +81,8 @@ def analyse(note: Note, *, note_date: str | None = None, use_lists: bool = True)
                             procedures=find_procedures(note.text), supplements=find_supplements(note.text),
                             findings=find_findings(note.text))
     if use_lists:
-        analysis.list_items, analysis.list_regions = read_lists(note.text, secs)
+        # a note generator's template rules apply only to its notes: decided here, once per note
+        analysis.list_items, analysis.list_regions = read_lists(note.text, secs, generator_rules(note.text))
         analysis.masked = mask(note.text, [(lo, hi) for lo, hi, _ in analysis.list_regions])
     return analysis
 
