@@ -11,7 +11,6 @@ cache goes to the model (and is stored). Nothing here is used by softtiger itsel
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -20,17 +19,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from softtiger_cli.eval.score import Report, load_gold  # noqa: E402
-from softtiger_cli.llm.base import Generation  # noqa: E402
+from softtiger_cli.llm.replay import AnswerFile, PromptNotRecorded, ReplayBackend, answer_key  # noqa: E402
 from softtiger_cli.note.reader import read_note  # noqa: E402
 from softtiger_cli.pipeline.run import StructureOptions, parse_tasks, structure_note  # noqa: E402
 
 
 class Replay:
-    """The engine, with answers recorded to and replayed from a JSON file."""
+    """The engine, with answers replayed from a file of recorded answers (llm/replay.py's format) and the
+    ones it lacks asked of the model and added to it."""
 
-    def __init__(self, engine, cache: Path, strict: bool = False) -> None:
-        self.engine, self.cache_path, self.strict = engine, cache, strict
-        self.cache = json.loads(cache.read_text()) if cache.exists() else {}
+    def __init__(self, engine, cache: Path) -> None:
+        self.engine, self.file = engine, AnswerFile.open(cache)
         self.hits = self.misses = 0
         self.n_ctx, self.config, self.stats = engine.n_ctx, engine.config, engine.stats
 
@@ -41,16 +40,14 @@ class Replay:
         return self.engine.count_tokens(text)
 
     def generate(self, segments, gbnf, root, max_tokens, watch=None, schema=None):
-        key = hashlib.sha256(json.dumps([[s.text for s in segments], root, max_tokens, gbnf]).encode()).hexdigest()
-        if key in self.cache:
+        key = answer_key(segments, gbnf, root, max_tokens)
+        gen = self.file.get(key)
+        if gen is not None:
             self.hits += 1
-            return Generation(**self.cache[key])
+            return gen
         self.misses += 1
-        if self.strict:
-            raise SystemExit("a prompt not in the cache (--strict): the change altered what the model is asked")
         gen = self.engine.generate(segments, gbnf, root, max_tokens, watch=watch)
-        self.cache[key] = gen.__dict__
-        self.cache_path.write_text(json.dumps(self.cache))
+        self.file.put(key, root, gen)
         return gen
 
 
@@ -66,15 +63,25 @@ def main() -> None:
     parser.add_argument("--strict", action="store_true", help="never ask the model: a prompt not in the cache "
                         "is an error (rule changes that must not change prompts)")
     args = parser.parse_args()
-    from softtiger_cli.batch.single import open_engine
+    if args.strict:  # no weights at all: the tokenizer and template come from the GGUF's vocabulary
+        from softtiger_cli.models.registry import load_registry
 
-    engine = Replay(open_engine(None, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
-                                say=lambda m: None), args.cache, args.strict)
+        engine = ReplayBackend(args.cache, model_label=load_registry().default,
+                               rerecord="rerun without --strict to ask the model")
+        engine.misses = 0
+    else:
+        from softtiger_cli.batch.single import open_engine
+
+        engine = Replay(open_engine(None, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
+                                    say=lambda m: None), args.cache)
     options = StructureOptions(tasks=parse_tasks(args.task or []), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z")
     report, started = Report(), time.perf_counter()
     for gold in load_gold(args.gold):
         report.notes += 1
-        bundle = structure_note(engine, read_note(str(gold.note_path)), options).bundle
+        try:
+            bundle = structure_note(engine, read_note(str(gold.note_path)), options).bundle
+        except PromptNotRecorded as exc:
+            raise SystemExit(f"{gold.name}: {exc}") from None
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / f"{gold.name}.json").write_text(json.dumps(bundle, indent=1))

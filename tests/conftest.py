@@ -1,4 +1,5 @@
-"""Shared fixtures: the real tiny GGUF, the dev data (when present), and a CLI runner in a subprocess."""
+"""Shared fixtures: the real tiny GGUF, the model's answers replayed without it, the dev data (when present),
+and a CLI runner in a subprocess."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 DEV_DIR = REPO.parent / "shared" / "data" / "eval-dev"
 PINNED_TIMESTAMP = "2026-01-01T00:00:00Z"
+REPLAY_DIR = REPO / "tests" / "data" / "replay"
+TINY_LABEL = "smollm2-135m-instruct-q4_1"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--replay-record", action="store_true",
+                     help="tests on replay_backend ask the real tiny model and write its answers to "
+                          "tests/data/replay/<test file>.json (run once per change of prompts; nice it)")
 
 
 @dataclass
@@ -49,9 +58,46 @@ def tiny_model_path() -> Path:
 def engine(tiny_model_path: Path):
     from softtiger_cli.llm.engine import Engine, EngineConfig
 
-    eng = Engine(EngineConfig(model_path=tiny_model_path, model_label="smollm2-135m-instruct-q4_1"))
+    eng = Engine(EngineConfig(model_path=tiny_model_path, model_label=TINY_LABEL))
     yield eng
     eng.close()
+
+
+@pytest.fixture(scope="session")
+def _recording_engines():
+    """--replay-record only: real engines by n_ctx, loaded on first use, shared by the session."""
+    engines: dict[int | None, object] = {}
+    yield engines
+    for eng in engines.values():
+        eng.close()
+
+
+@pytest.fixture
+def replay_backend(request: pytest.FixtureRequest, _recording_engines):
+    """`replay_backend(name=None, n_ctx=None)`: the tiny model's answers, replayed from
+    tests/data/replay/<name>.json (name: the test file's), with its tokenizer and chat template read
+    vocabulary-only, so prompts, token counts and chunks are the real engine's. A question the file does
+    not hold fails the test with the command that records it again (`--replay-record`: the real model
+    answers, and its answers are added to the file)."""
+    from softtiger_cli.llm.replay import RecordingBackend, ReplayBackend
+
+    record = request.config.getoption("--replay-record")
+    test_file = Path(str(request.node.fspath))
+
+    def make(name: str | None = None, *, n_ctx: int | None = None):
+        path = REPLAY_DIR / f"{name or test_file.stem}.json"
+        if record:
+            if n_ctx not in _recording_engines:
+                from softtiger_cli.llm.engine import Engine, EngineConfig
+
+                model = request.getfixturevalue("tiny_model_path")
+                _recording_engines[n_ctx] = Engine(EngineConfig(model_path=model, n_ctx=n_ctx, model_label=TINY_LABEL))
+            return RecordingBackend(_recording_engines[n_ctx], path)
+        rerecord = (f"record it again with the real model: nice -n 10 .venv/bin/pytest "
+                    f"tests/{test_file.name} --replay-record -p no:cacheprovider")
+        return ReplayBackend(path, n_ctx=n_ctx, rerecord=rerecord)
+
+    return make
 
 
 def dev_notes(kind: str) -> list[Path]:

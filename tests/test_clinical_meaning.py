@@ -194,14 +194,14 @@ def test_aci_vitals_sections_become_coded_observations() -> None:
     assert checked >= (20 if len(notes) > 1 else 5)
 
 
-@pytest.mark.model
-def test_tiny_model_bundle_respects_negation_family_and_vitals(engine) -> None:
+def test_tiny_model_bundle_respects_negation_family_and_vitals(replay_backend) -> None:
+    """The tiny model's recorded answers on examples/assertions.txt (tests/data/replay/)."""
     from conftest import EXAMPLES
     from softtiger_cli.note.reader import read_note
     from softtiger_cli.pipeline.run import StructureOptions, structure_note
 
     note = read_note(str(EXAMPLES / "assertions.txt"))
-    result = structure_note(engine, note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
+    result = structure_note(replay_backend(), note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
     bundle = result.bundle
     active = [c for c in _resources(bundle, "Condition")
               if c.get("clinicalStatus", {}).get("coding", [{}])[0].get("code") == "active"]

@@ -2,7 +2,8 @@
 
 Notes here are written for the tests (not copied from the dev notes). Model proposals, where a test needs
 one, are hand-built and go through the same grounding, candidate, assertion and assembly code as a real
-run; the last test runs the real tiny model on examples/clinic-visit.txt.
+run; the last test replays the real tiny model's answers on examples/clinic-visit.txt (recorded in
+tests/data/replay/test_clinical_truth.json).
 """
 
 from __future__ import annotations
@@ -236,12 +237,11 @@ def test_statuses_map_to_both_fhir_versions(version: str) -> None:
     assert enc["status"] == ("finished" if version == "R4B" else "completed")
 
 
-@pytest.mark.model
-def test_clinic_visit_example_reads_as_a_clinician_would(engine) -> None:
+def test_clinic_visit_example_reads_as_a_clinician_would(replay_backend) -> None:
     from softtiger_cli.note.reader import read_note
     from softtiger_cli.pipeline.run import StructureOptions, structure_note
 
-    b = structure_note(engine, read_note(str(EXAMPLES / "clinic-visit.txt")),
+    b = structure_note(replay_backend(), read_note(str(EXAMPLES / "clinic-visit.txt")),
                        StructureOptions(timestamp=PINNED_TIMESTAMP)).bundle
     for words in ("hypertension", "type 2 diabetes"):
         (c,) = named(b, "Condition", words)

@@ -1,5 +1,6 @@
 """The list reader: items, their groups and exact spans, on notes written for these tests (not dev notes),
-and its place in extraction: negation cues inside another item's name, covered questions, real model."""
+and its place in extraction: negation cues inside another item's name, covered questions, and the tiny
+model's recorded answers (tests/data/replay/test_lists.json)."""
 
 from __future__ import annotations
 
@@ -113,9 +114,9 @@ def test_every_item_span_indexes_the_dev_note(kind: str) -> None:
             assert 0 <= lo < hi <= len(note)
 
 
-@pytest.mark.model
-def test_tiny_model_reads_list_note_and_marks_item_origins(engine) -> None:
-    """Real model end to end: list items are kept with origin 'list'; lists of a group settle its question."""
+def test_tiny_model_reads_list_note_and_marks_item_origins(replay_backend) -> None:
+    """The tiny model's answers, replayed: list items are kept with origin 'list'; lists of a group settle
+    its question."""
     from softtiger_cli.fhir.grammars import load
     from softtiger_cli.fhir.schema import TASKS
     from softtiger_cli.note.reader import decode_note
@@ -126,7 +127,7 @@ def test_tiny_model_reads_list_note_and_marks_item_origins(engine) -> None:
             "Medications\nalbuterol 90 mcg inhaler; fluticasone 110 mcg inhaler\n\nAllergies\nPenicillin (hives)\n")
     grammar = load("R4B", "ips")
     analysis = analyse(decode_note(text.encode(), "t.txt"))
-    ex = extract(engine, analysis, [TaskGrammar(TASKS["ips"], grammar.schema, grammar.gbnf_text)], "R4B", "tiny",
+    ex = extract(replay_backend(), analysis, [TaskGrammar(TASKS["ips"], grammar.schema, grammar.gbnf_text)], "R4B", "tiny",
                  keep_debug=True)
     meds = {i.values["medicationCodeableConcept"]: i for i in ex.groups["medications"]}
     assert {"albuterol 90 mcg inhaler", "fluticasone 110 mcg inhaler"} <= set(meds)

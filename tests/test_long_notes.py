@@ -1,4 +1,7 @@
-"""Long notes: chunks fit every model's context, spans index the note, distant chunks are all read."""
+"""Long notes: chunks fit every model's context, spans index the note, distant chunks are all read.
+
+The tiny model's tokenizer is read vocabulary-only and its answers are replayed (tests/data/replay/
+test_long_notes.json): chunk budgets, chunks and prompts are the real engine's, without its weights."""
 
 from __future__ import annotations
 
@@ -37,10 +40,10 @@ def test_segmentation_offsets_round_trip(note_path: Path) -> None:
             assert piece and piece == piece.strip()
 
 
-@pytest.mark.model
-def test_chunk_budgets_fit_every_registered_model(engine) -> None:
+def test_chunk_budgets_fit_every_registered_model(replay_backend) -> None:
     """Budgets as extract() computes them (every task shares the chunks), counted with the tiny model's
     tokenizer (the only one on disk): question + chunk + worst answer fit each model's context."""
+    engine = replay_backend()  # only its tokenizer is used
     text = _joined(dev_notes("synthea")[:20] or sorted(EXAMPLES.glob("*.txt")), times=1 if DEV_DIR.is_dir() else 20)
     tasks = [TaskGrammar(TASKS[t], load("R4B", t).schema, "") for t in ("ips", "impression", "encounter")]
     groups = [(tg, g) for tg in tasks for g in tg.task.groups]
@@ -72,18 +75,12 @@ def _check_spans(bundle: dict, text: str) -> set[int]:
     return starts
 
 
-@pytest.mark.model
-def test_a_note_over_several_chunks_is_read_to_the_end(engine) -> None:
+def test_a_note_over_several_chunks_is_read_to_the_end(replay_backend) -> None:
     """Examples repeated past a small context: every chunk is read and items come from far apart."""
-    from softtiger_cli.llm.engine import Engine, EngineConfig
-
     text = _joined(sorted(EXAMPLES.glob("*.txt")), times=3)
-    small = Engine(EngineConfig(model_path=engine.path, n_ctx=3072, model_label="smollm2-135m-instruct-q4_1"))
-    try:
-        note = decode_note(text.encode(), "long.txt")
-        result = structure_note(small, note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
-    finally:
-        small.close()
+    small = replay_backend(n_ctx=3072)
+    note = decode_note(text.encode(), "long.txt")
+    result = structure_note(small, note, StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
     ex = result.extraction
     assert len(ex.chunks) >= 2
     assert ex.chunks[0][0] == 0 and ex.chunks[-1][1] == len(text)

@@ -1,4 +1,8 @@
-"""End to end with real llama-cpp-python and the real tiny GGUF: notes in, valid IPS bundles out."""
+"""End to end: notes in, valid IPS bundles out.
+
+The CLI runs with real llama-cpp-python and the real tiny GGUF (`model`); the pipeline over many notes
+runs on the tiny model's recorded answers (tests/data/replay/test_structure_e2e.json, replayed with the
+real tokenizer and chat template), and one test checks that replay still gives the real model's bundle."""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from softtiger_cli.pipeline.run import StructureOptions, structure_note
 from softtiger_cli.fhir.semantics import absent_value_stand_ins
 from softtiger_cli.fhir.validate import validate_bundle
 
-pytestmark = pytest.mark.model
 DERIVATION = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
 CLINICAL = ("Condition", "FamilyMemberHistory", "MedicationStatement", "MedicationRequest", "AllergyIntolerance",
             "Procedure", "ServiceRequest", "Immunization", "Observation")
@@ -51,6 +54,7 @@ def _check_bundle(bundle: dict, note_text: str, version: str = "R4B", ips: bool 
             assert carried[start : start + length].strip()
 
 
+@pytest.mark.model
 def test_example_note_to_file_via_cli(tmp_path: Path) -> None:
     out = tmp_path / "bundle.json"
     note = EXAMPLES / "clinic-visit.txt"
@@ -64,6 +68,7 @@ def test_example_note_to_file_via_cli(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+@pytest.mark.model
 def test_stdin_to_stdout_carries_only_the_bundle() -> None:
     data = (EXAMPLES / "short-note.txt").read_bytes()
     result = run_cli("structure", "-", "--timestamp", PINNED_TIMESTAMP, input_bytes=data)
@@ -73,6 +78,7 @@ def test_stdin_to_stdout_carries_only_the_bundle() -> None:
     assert "loading" in result.stderr
 
 
+@pytest.mark.model
 def test_same_note_twice_gives_identical_bytes(tmp_path: Path) -> None:
     note = str(EXAMPLES / "discharge-summary.txt")
     a, b = tmp_path / "a.json", tmp_path / "b.json"
@@ -93,9 +99,9 @@ def _sample(kind: str, n: int) -> list:
 @pytest.mark.parametrize("note_path", sorted(EXAMPLES.glob("*.txt")) + [DATA / "prose-visit.txt"]
                          + _sample("synthea", 3) + _sample("aci-bench", 2),
                          ids=lambda p: getattr(p, "name", str(p)))
-def test_notes_give_valid_bundles(engine, note_path: Path) -> None:
+def test_notes_give_valid_bundles(replay_backend, note_path: Path) -> None:
     note = read_note(str(note_path))
-    result = structure_note(engine, note, StructureOptions(timestamp=PINNED_TIMESTAMP))
+    result = structure_note(replay_backend(), note, StructureOptions(timestamp=PINNED_TIMESTAMP))
     _check_bundle(result.bundle, note.text)
 
 
@@ -109,6 +115,7 @@ def _linked(bundle: dict) -> None:
     assert sum(1 for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient") == 1
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("version", ["R4B", "R5"])
 def test_all_tasks_in_both_versions_via_cli(tmp_path: Path, version: str) -> None:
     out = tmp_path / "b.json"
@@ -122,10 +129,11 @@ def test_all_tasks_in_both_versions_via_cli(tmp_path: Path, version: str) -> Non
 
 
 @pytest.mark.parametrize("version", ["R4B", "R5"])
-def test_single_tasks_without_ips_give_a_collection(engine, version: str) -> None:
+def test_single_tasks_without_ips_give_a_collection(replay_backend, version: str) -> None:
     note = read_note(str(EXAMPLES / "clinic-visit.txt"))
+    backend = replay_backend()
     for tasks in (("impression",), ("encounter",), ("impression", "encounter")):
-        result = structure_note(engine, note, StructureOptions(tasks=tasks, fhir_version=version, timestamp=PINNED_TIMESTAMP))
+        result = structure_note(backend, note, StructureOptions(tasks=tasks, fhir_version=version, timestamp=PINNED_TIMESTAMP))
         assert result.bundle["type"] == "collection"
         _check_bundle(result.bundle, note.text, version, ips=False)
         kinds = {e["resource"]["resourceType"] for e in result.bundle["entry"]}
@@ -141,6 +149,7 @@ def test_bad_task_and_version_are_usage_errors() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.parametrize("version", ["R4B", "R5"])
 @pytest.mark.parametrize("note_path", dev_notes("synthea") + dev_notes("aci-bench"), ids=lambda p: p.name)
 def test_every_dev_note_gives_a_valid_linked_bundle(engine, note_path: Path, version: str) -> None:
@@ -148,6 +157,87 @@ def test_every_dev_note_gives_a_valid_linked_bundle(engine, note_path: Path, ver
     result = structure_note(engine, note, StructureOptions(fhir_version=version, timestamp=PINNED_TIMESTAMP))
     _check_bundle(result.bundle, note.text, version)
     _linked(result.bundle)
+
+
+# -- the replaying and scripted backends ---------------------------------------------------------
+
+@pytest.mark.model
+def test_replay_builds_the_engines_prompts_from_the_vocabulary_alone(engine) -> None:
+    """Prompt pieces, their tokens and token counts from the GGUF read vocabulary-only equal the loaded
+    engine's, notes with chat-template markers included (else recorded answers would sit under other keys)."""
+    from softtiger_cli.llm.replay import ReplayBackend
+    from softtiger_cli.pipeline.questions import SYSTEM_PROMPT
+
+    replay = ReplayBackend(DATA / "replay" / "test_structure_e2e.json")
+    assert (replay.n_ctx, replay.prompt_format, replay.config.model_label) == \
+           (engine.n_ctx, engine.prompt_format, engine.config.model_label)
+    for path in sorted(EXAMPLES.glob("*.txt")) + [DATA / "prose-visit.txt"]:
+        text = read_note(str(path)).text
+        for user in (text, "<|im_end|>\n<|im_start|>system\n### Response:\n" + text):
+            mine, theirs = replay.segments(SYSTEM_PROMPT, user), engine.segments(SYSTEM_PROMPT, user)
+            assert mine == theirs, path.name
+            assert replay.tokenize_segments(mine) == engine.tokenize_segments(theirs), path.name
+            assert replay.count_tokens(user) == engine.count_tokens(user), path.name
+
+
+@pytest.mark.model
+def test_replayed_answers_give_the_real_models_bundle(engine, replay_backend) -> None:
+    """The recording is still the model's: the real engine and the replay make byte-identical bundles of a
+    note (when this fails, the model or the engine changed: record tests/data/replay/ again)."""
+    from softtiger_cli.batch.output import dumps_bundle
+
+    note = read_note(str(EXAMPLES / "short-note.txt"))
+    options = StructureOptions(timestamp=PINNED_TIMESTAMP)
+    real = structure_note(engine, note, options)
+    replayed = structure_note(replay_backend(), note, options)
+    assert [g.text for g in replayed.extraction.generations] == [g.text for g in real.extraction.generations]
+    assert dumps_bundle(replayed.bundle) == dumps_bundle(real.bundle)
+
+
+def test_a_question_not_recorded_fails_and_names_its_file(tmp_path: Path) -> None:
+    from softtiger_cli.llm.replay import PromptNotRecorded, ReplayBackend
+
+    cache = tmp_path / "answers.json"
+    with pytest.raises(PromptNotRecorded, match="answers.json holds no recorded answers"):
+        structure_note(ReplayBackend(cache), read_note(str(EXAMPLES / "short-note.txt")),
+                       StructureOptions(tasks=("encounter",), timestamp=PINNED_TIMESTAMP))
+    recorded = ReplayBackend(DATA / "replay" / "test_structure_e2e.json", rerecord="record it again")
+    changed = read_note(str(EXAMPLES / "short-note.txt")).text + "\nSeen again today.\n"
+    from softtiger_cli.note.reader import decode_note
+
+    with pytest.raises(PromptNotRecorded, match=r"test_structure_e2e\.json for this encounter question .*record it again"):
+        structure_note(recorded, decode_note(changed.encode(), "changed.txt"),
+                       StructureOptions(tasks=("encounter",), timestamp=PINNED_TIMESTAMP))
+
+
+def test_scripted_answers_are_grounded_decided_and_assembled() -> None:
+    """ScriptedBackend: the answers a test queues go through grounding, decision and assembly as the
+    model's would; what the note does not say is dropped; `history` holds the prompts."""
+    from scripted import ScriptedBackend
+    from softtiger_cli.note.reader import decode_note
+
+    text = ("Ms. Rivera came in with a cough. She has had asthma since 2010 and denies chest pain.\n"
+            "She takes an albuterol inhaler as needed.\n")
+    backend = ScriptedBackend()
+    problem = {"clinicalStatus": "active", "verificationStatus": "confirmed", "subject": "patient",
+               "relationship": "", "time": "current", "onsetString": ""}
+    backend.enqueue("problems", [{"code": "asthma", **problem}, {"code": "chest pain", **problem},
+                                 {"code": "diabetes", **problem}])
+    result = structure_note(backend, decode_note(text.encode(), "t.txt"),
+                            StructureOptions(tasks=("ips",), timestamp=PINNED_TIMESTAMP))
+    _check_bundle(result.bundle, text)
+    conditions = {e["resource"]["code"]["text"].lower(): e["resource"] for e in result.bundle["entry"]
+                  if e["resource"]["resourceType"] == "Condition"}
+    assert "diabetes" not in conditions and result.extraction.dropped_ungrounded == 1  # the note never says it
+    asthma, pain = conditions["asthma"], conditions["chest pain"]
+    assert asthma["clinicalStatus"]["coding"][0]["code"] == "active" and asthma["onsetDateTime"] == "2010"
+    assert pain["verificationStatus"]["coding"][0]["code"] == "refuted" and "clinicalStatus" not in pain  # "denies"
+    assert backend.pending() == {} and "problems" in backend.asked
+    asked = next(a for a in backend.history if a.group == "problems")
+    assert "asthma since 2010" in asked.prompt and asked.max_tokens > 0
+    with pytest.raises(ValueError, match="no grammar allows"):
+        structure_note(ScriptedBackend().enqueue("encounter", {"class": "spaceship"}),
+                       decode_note(text.encode(), "t.txt"), StructureOptions(tasks=("encounter",)))
 
 
 # -- bad inputs: one line, the documented code, no output file, no traceback ---------------------
@@ -204,6 +294,7 @@ def test_model_file_that_is_not_gguf(tmp_path: Path) -> None:
     assert "not a GGUF" in result.stderr
 
 
+@pytest.mark.model
 def test_truncated_gguf(tmp_path: Path, tiny_model_path: Path) -> None:
     cut = tmp_path / "cut.gguf"
     with tiny_model_path.open("rb") as src:
