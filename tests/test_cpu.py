@@ -57,7 +57,9 @@ def test_with_amx_the_amx_buffer_is_off_and_repackable_matrices_are_repacked_by_
 
 
 def test_amx_opt_in_keeps_the_default_and_no_repack_feature_means_no_patterns() -> None:
-    assert plan_cpu_load(parse_system_info(AMX_INFO), TENSORS, amx_opt_in=True).use_extra_bufts
+    opted = plan_cpu_load(parse_system_info(AMX_INFO), TENSORS, amx_opt_in=True)
+    assert opted.use_extra_bufts and opted.amx_opted_in
+    assert not plan_cpu_load(parse_system_info(PLAIN_INFO), TENSORS, amx_opt_in=True).amx_opted_in
     no_repack = BuildFeatures(parse_system_info(AMX_INFO).flags - {"REPACK"})
     plan = plan_cpu_load(no_repack, TENSORS)
     assert plan.use_extra_bufts is False and plan.repack_patterns == ()
@@ -143,9 +145,40 @@ def test_a_native_crash_is_one_line_and_a_named_exit_code(how: str) -> None:
     assert proc.stdout == b""
 
 
-def test_the_cli_installs_the_crash_handler_and_debug_mode_uses_faulthandler() -> None:
-    src = (REPO / "softtiger_cli" / "cli" / "app.py").read_text()
-    assert "crash.install()" in src and "faulthandler.enable()" in src
+_CRASH_ON_LOAD = """
+import ctypes
+import llama_cpp
+
+def crash(self, *args, **kwargs):
+    ctypes.string_at(0)  # a fault inside llama.cpp's load, as the AMX kernels give one inside a product
+
+llama_cpp.Llama.__init__ = crash
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("debug", [False, True], ids=["default", "SOFTTIGER_DEBUG"])
+def test_the_cli_turns_a_crash_in_llama_cpp_into_one_line(tmp_path: Path, debug: bool) -> None:
+    """`softtiger structure` whose model load faults in C: one line naming the step and model, exit 10, no
+    output file; with SOFTTIGER_DEBUG=1 Python's faulthandler shows the stacks and the signal ends it."""
+    (tmp_path / "sitecustomize.py").write_text(_CRASH_ON_LOAD)
+    (tmp_path / "n.txt").write_text("Seen for a cough.\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    env.pop("SOFTTIGER_DEBUG", None)
+    if debug:
+        env["SOFTTIGER_DEBUG"] = "1"
+    proc = subprocess.run([sys.executable, "-m", "softtiger_cli", "structure", "n.txt", "-o", "o.json"],
+                          cwd=tmp_path, capture_output=True, timeout=120, env=env)
+    stderr = proc.stderr.decode()
+    assert not (tmp_path / "o.json").exists()
+    if debug:
+        assert proc.returncode == -signal.SIGSEGV and "Fatal Python error: Segmentation fault" in stderr
+        return
+    assert proc.returncode == ExitCode.NATIVE_CRASH, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("softtiger: llama.cpp crashed (SIGSEGV) while loading the model with model "
+                                "smollm2-135m-instruct-q4_1;"), stderr
+    assert "Traceback" not in stderr and "Seen for a cough" not in stderr
 
 
 # -- doctor's inference probe ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ import sys
 
 from softtiger_cli.core.errors import ExitCode
 
-FATAL = {signal.SIGSEGV: "SIGSEGV", signal.SIGBUS: "SIGBUS", signal.SIGILL: "SIGILL", signal.SIGFPE: "SIGFPE"}
+FATAL = {getattr(signal, name): name for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE") if hasattr(signal, name)}
 _SA_RESETHAND = 0x80000000 if sys.platform.startswith("linux") else 0x0004
 _HANDLER_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_int)
 

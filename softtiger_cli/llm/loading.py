@@ -110,8 +110,7 @@ def open_llama(llama_cpp: object, path: Path, plan: CpuLoadPlan, *, label: str, 
     """`llama_cpp.Llama` for the file, its weights placed by the CPU plan (never the AMX buffer unless asked);
     llama.cpp's refusals become one ModelError line. Returns the model and the plan the load used."""
     clear_llama_log()
-    hint = ("llama.cpp's AMX kernels are on (SOFTTIGER_CPU_AMX=1): unset it"
-            if not plan.amx_avoided and "SOFTTIGER_CPU_AMX=1" in plan.summary else "")
+    hint = "llama.cpp's AMX kernels are on (SOFTTIGER_CPU_AMX=1): unset it" if plan.amx_opted_in else ""
     crash.set_context(model=label, step="loading the model", hint=hint)
     try:
         with model_params(plan) as applied:

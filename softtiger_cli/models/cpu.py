@@ -57,15 +57,19 @@ class BuildFeatures:
         return name in self.flags
 
 
-def parse_system_info(info: str) -> BuildFeatures:
-    """`CPU : SSE3 = 1 | AVX2 = 1 | AMX_INT8 = 1 | REPACK = 1 |` -> the names set to 1."""
-    flags = set()
+def system_info_flags(info: str) -> list[str]:
+    """`CPU : SSE3 = 1 | AVX2 = 1 | AMX_INT8 = 1 | REPACK = 1 |` -> the names set to 1, in order."""
+    flags = []
     for chunk in info.split("|"):
         name, _, value = chunk.partition("=")
         name = name.split(":")[-1].strip()
         if name and value.strip() == "1":
-            flags.add(name)
-    return BuildFeatures(frozenset(flags))
+            flags.append(name)
+    return flags
+
+
+def parse_system_info(info: str) -> BuildFeatures:
+    return BuildFeatures(frozenset(system_info_flags(info)))
 
 
 def build_features() -> BuildFeatures:
@@ -97,6 +101,7 @@ class CpuLoadPlan:
     amx_avoided: bool = False
     summary: str = "llama.cpp's default CPU buffers"
     repacked: int = 0  # matrices placed in CPU_REPACK by name
+    amx_opted_in: bool = False  # the build has AMX and SOFTTIGER_CPU_AMX=1 keeps its buffer on
 
 
 def opted_in(env: dict[str, str] | os._Environ[str] | None = None) -> bool:
@@ -111,7 +116,7 @@ def plan_cpu_load(features: BuildFeatures, tensors: list[Tensor] | None, *, amx_
     `force_avoid` plans the AMX-free placement on any build (the benches measure it on non-AMX CPUs)."""
     if not force_avoid and (not features.amx or amx_opt_in):
         why = "AMX buffer on (SOFTTIGER_CPU_AMX=1)" if features.amx else "no AMX in this build"
-        return CpuLoadPlan(summary=f"llama.cpp's default CPU buffers ({why}"
+        return CpuLoadPlan(amx_opted_in=features.amx, summary=f"llama.cpp's default CPU buffers ({why}"
                                    + ("; CPU repacking on" if features.repack else "") + ")")
     names: dict[str, list[str]] = {}
     count = 0
@@ -154,18 +159,20 @@ class _Override(ctypes.Structure):
     _fields_ = [("pattern", ctypes.c_char_p), ("buft", ctypes.c_void_p)]
 
 
-def _ggml_libs() -> list[ctypes.CDLL]:
+def ggml_libs(names: tuple[str, ...] = ("ggml", "ggml-base", "ggml-cpu")) -> list[ctypes.CDLL]:
+    """llama-cpp-python's ggml libraries, for ggml functions it does not bind (backend devices, buffers)."""
     import llama_cpp
 
     lib_dir = Path(llama_cpp.__file__).parent / "lib"
     libs = []
-    for name in ("ggml", "ggml-base", "ggml-cpu"):
+    for name in names:
         for p in sorted(lib_dir.glob(f"lib{name}.*"))[:1]:
             libs.append(ctypes.CDLL(str(p)))
     return libs
 
 
-def _fn(libs: list[ctypes.CDLL], name: str, restype: object, argtypes: list[object]):
+def ggml_function(libs: list[ctypes.CDLL], name: str, restype: object, argtypes: list[object]):
+    """The first of `libs` that exports `name`, typed."""
     for lib in libs:
         f = getattr(lib, name, None)
         if f is not None:
@@ -180,11 +187,11 @@ def repack_buffer_type() -> int | None:
         import llama_cpp
 
         llama_cpp.llama_backend_init()
-        libs = _ggml_libs()
-        by_type = _fn(libs, "ggml_backend_dev_by_type", ctypes.c_void_p, [ctypes.c_int])
-        dev_reg = _fn(libs, "ggml_backend_dev_backend_reg", ctypes.c_void_p, [ctypes.c_void_p])
-        proc = _fn(libs, "ggml_backend_reg_get_proc_address", ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p])
-        buft_name = _fn(libs, "ggml_backend_buft_name", ctypes.c_char_p, [ctypes.c_void_p])
+        libs = ggml_libs()
+        by_type = ggml_function(libs, "ggml_backend_dev_by_type", ctypes.c_void_p, [ctypes.c_int])
+        dev_reg = ggml_function(libs, "ggml_backend_dev_backend_reg", ctypes.c_void_p, [ctypes.c_void_p])
+        proc = ggml_function(libs, "ggml_backend_reg_get_proc_address", ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_char_p])
+        buft_name = ggml_function(libs, "ggml_backend_buft_name", ctypes.c_char_p, [ctypes.c_void_p])
         dev = by_type(0)  # GGML_BACKEND_DEVICE_TYPE_CPU
         if not dev:
             return None

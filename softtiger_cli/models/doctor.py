@@ -16,6 +16,7 @@ from typing import Callable
 from pathlib import Path
 
 from softtiger_cli import __version__
+from softtiger_cli.models.cpu import ggml_function, ggml_libs, system_info_flags
 from softtiger_cli.models.filecheck import human_bytes
 from softtiger_cli.models.hub import endpoint, is_offline
 from softtiger_cli.models.registry import hub_cache_dir, load_registry
@@ -87,12 +88,7 @@ def llama_build() -> LlamaBuild:
     for key, label in BACKEND_LIBS.items():
         if any(f"ggml-{key}" in n for n in names) or f"{label.upper()} :" in info.upper():
             backends.add(label)
-    features = []
-    for chunk in info.split("|"):
-        name, _, value = chunk.partition("=")
-        name = name.split(":")[-1].strip()
-        if name and value.strip() == "1":
-            features.append(name)
+    features = system_info_flags(info)
     try:
         offload = bool(llama_cpp.llama_supports_gpu_offload())
     except Exception:  # noqa: BLE001
@@ -126,18 +122,12 @@ def gpu_devices() -> list[GpuDevice]:
         if not llama_cpp.llama_supports_gpu_offload():
             return []
         llama_cpp.llama_backend_init()
-        lib_dir = Path(llama_cpp.__file__).parent / "lib"
-        libs = [ctypes.CDLL(str(p)) for name in ("ggml", "ggml-base") for p in sorted(lib_dir.glob(f"lib{name}.*"))[:1]]
+        libs = ggml_libs(("ggml", "ggml-base"))
         if not libs:
             return []
 
         def fn(name: str, restype: object, argtypes: list[object]):
-            for lib in libs:
-                f = getattr(lib, name, None)
-                if f is not None:
-                    f.restype, f.argtypes = restype, argtypes
-                    return f
-            raise AttributeError(name)
+            return ggml_function(libs, name, restype, argtypes)
 
         count = fn("ggml_backend_dev_count", ctypes.c_size_t, [])
         get = fn("ggml_backend_dev_get", ctypes.c_void_p, [ctypes.c_size_t])
