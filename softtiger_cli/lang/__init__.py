@@ -1,14 +1,10 @@
 """Clinical language as data: one folder of TOML files per language, read once and checked at load.
 
-softtiger_cli/lang/<code>/ holds (the algorithms that read them stay in code):
-- context.toml: the ConText cues of clinical/assertions.py. One `[[rule]]` table per cue: `literal`, `category`
-  (negated, possible, history, resolved, hypothetical, planned, pseudo, terminate), `direction` (forward,
-  backward, bidirectional; pseudo and terminate rules use their own name), optional `max_scope` (words), and an
-  `example` sentence with its `target` item and the value it must `expect`; a pseudo rule names the category
-  it `blocks`. Also `[scope.forward]`/`[scope.backward]` (default reach per category), `terminate_chars`,
-  `ongoing` (words that keep a past-begun problem current) and `[family]` (the word lists around relatives).
-- relatives.toml: `[relative]`, family member word -> HL7 v3-RoleCode `code` and `display`.
-- sections.toml: `[headings]`, section kind -> heading names, lower case.
+softtiger_cli/lang/<code>/ holds one file per concern, each with its own loader here: context.toml,
+relatives.toml, sections.toml (pack.py); status.toml, visit.toml (status.py); vocab.toml, steering.toml
+(vocab.py); lists.toml, synthea.toml (lists.py; a generator's file applies only to notes with its markers);
+findings.toml (findings.py); medications.toml (medications.py); vitals.toml, dates.toml, abbreviations.toml
+with lang/common/vitals.toml (measures.py). README's "Clinical language as data" says what each holds.
 
 Adding a rule: append a `[[rule]]` table in its category's place (the first cue in file order that fits wins),
 with an example sentence of your own in which that cue decides the target. tests/test_lang.py runs every
