@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--version", default="R4B")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--lang", default="auto", help="as structure --lang (default: auto)")
     parser.add_argument("--task", action="append", help="as structure --task (default: all)")
     parser.add_argument("--strict", action="store_true", help="never ask the model: a prompt not in the cache "
                         "is an error (rule changes that must not change prompts)")
@@ -74,12 +75,13 @@ def main() -> None:
 
         engine = Replay(open_engine(None, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
                                     say=lambda m: None), args.cache)
-    options = StructureOptions(tasks=parse_tasks(args.task or []), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z")
+    options = StructureOptions(tasks=parse_tasks(args.task or []), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z",
+                               lang=args.lang)
     report, started = Report(), time.perf_counter()
     for gold in load_gold(args.gold):
         report.notes += 1
         try:
-            bundle = structure_note(engine, read_note(str(gold.note_path)), options).bundle
+            bundle = structure_note(engine, read_note(str(gold.note_path), args.lang), options).bundle
         except PromptNotRecorded as exc:
             raise SystemExit(f"{gold.name}: {exc}") from None
         if args.out:

@@ -38,7 +38,8 @@ def _assert(note: str, target: str) -> Assertion:
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, pack: Pack) -> None:
-    monkeypatch.setattr(assertions, "_MATCHER", assertions._compile(pack))
+    compiled = assertions._compile(pack)
+    monkeypatch.setattr(assertions, "_matcher", lambda lang: compiled)
 
 
 def _shows(monkeypatch: pytest.MonkeyPatch, without: Pack, note: str, target: str, field: str, value: str) -> None:

@@ -365,7 +365,7 @@ def test_list_words_stay_in_the_packs_not_the_code() -> None:
 
 def test_the_packs_load_once() -> None:
     assert load_lists("en") is WORDS and load_generators("en") is GENERATORS and load_findings("en") is FINDINGS
-    with pytest.raises(PackError, match="no language pack file 'lang/xx/lists.toml'"):
+    with pytest.raises(PackError, match="no language pack 'lang/xx'"):
         load_lists("xx")
 
 

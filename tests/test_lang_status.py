@@ -62,8 +62,10 @@ def _without(cue: Cue) -> StatusPack:
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, pack: StatusPack) -> None:
-    monkeypatch.setattr(status, "_MATCHER", status._compile(pack))
-    monkeypatch.setattr(decide, "_WORDS", decide._compile(pack))
+    compiled = status._compile(pack)
+    monkeypatch.setattr(status, "_matcher", lambda lang: compiled)
+    words = decide._compile(pack)
+    monkeypatch.setattr(decide, "_words", lambda lang: words)
 
 
 @pytest.mark.parametrize("cue", CUES, ids=lambda c: f"{c.category}-{c.role}-{c.text}")
@@ -154,7 +156,7 @@ def test_the_pack_loads_once_and_holds_every_category() -> None:
     assert load_status("en") is PACK and load_status() is PACK
     assert set(PACK.categories) == set(CATEGORIES)
     assert all(c.applies_to == CATEGORIES[c.name][0] for c in PACK.categories.values())
-    with pytest.raises(PackError, match="no language pack file 'lang/xx/status.toml'"):
+    with pytest.raises(PackError, match="no language pack 'lang/xx'"):
         load_status("xx")
 
 

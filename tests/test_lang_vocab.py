@@ -219,8 +219,9 @@ def _less(case: Case) -> Vocab:
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, vocab: Vocab) -> None:
-    monkeypatch.setattr(candidates, "_RX", candidates._compile(vocab))
-    monkeypatch.setattr(ground, "_RX", ground._compile(vocab))
+    for module in (candidates, ground):
+        compiled = module._compile(vocab)
+        monkeypatch.setattr(module, "_rx", lambda lang, compiled=compiled: compiled)
     monkeypatch.setattr(questions, "STEERING", questions._steering(vocab))
 
 
@@ -266,7 +267,7 @@ def test_the_vocab_loads_once_and_names_real_groups_and_kinds() -> None:
     assert set(VOCAB.steering) <= groups and set(questions.STEERING) == set(VOCAB.steering)
     assert all(set(r.reads) <= set(HEADINGS) | {OTHER_KIND} for r in VOCAB.steering.values())
     assert set(VOCAB.no_known) == set(candidates._NO_KNOWN_CONCEPT)
-    with pytest.raises(PackError, match="no language pack file 'lang/xx/vocab.toml'"):
+    with pytest.raises(PackError, match="no language pack 'lang/xx'"):
         read_vocab("xx")
 
 

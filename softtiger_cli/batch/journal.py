@@ -88,8 +88,9 @@ class Store:
             raise OutputError(f"{out_rel}: exists in the output folder and is not a regular file")
         return final
 
-    def record(self, out_rel: str, input_sha: str, key: str, text: str) -> None:
-        entry = {"output": out_rel, "input_sha256": input_sha, "options": key,
+    def record(self, out_rel: str, input_sha: str, key: str, text: str, lang: str = "") -> None:
+        """Journal one written output; `lang` is the language the note was read in (--lang, or detected)."""
+        entry = {"output": out_rel, "input_sha256": input_sha, "options": key, **({"lang": lang} if lang else {}),
                  "bundle_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
                  "written": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")

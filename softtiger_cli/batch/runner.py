@@ -116,7 +116,7 @@ def run_batch(spec: BatchSpec) -> BatchResult:
     early: list[tuple[int, int, str]] = []
     for i, src in enumerate(spec.sources):
         try:
-            note = read_source(src)
+            note = read_source(src, spec.options.lang)
         except SofttigerError as exc:
             early.append((i, *failure_of(exc)))
             continue
@@ -197,7 +197,7 @@ def _process(spec: BatchSpec, engine: Any, todo: list[int], store: Store | None,
         src = spec.sources[i]
         t0 = time.perf_counter()
         try:
-            note = read_source(src)
+            note = read_source(src, spec.options.lang)
             res = structure_note(engine, note, spec.options)
         except ServerUnavailable as exc:
             return "fatal", i, exc
@@ -237,7 +237,7 @@ def _process(spec: BatchSpec, engine: Any, todo: list[int], store: Store | None,
                 if store is not None:
                     text = dumps_bundle(bundle)
                     write_atomic(store.prepare(src.out_rel), text)
-                    store.record(src.out_rel, note.sha256, spec.key, text)
+                    store.record(src.out_rel, note.sha256, spec.key, text, note.lang)
                 if emitter is not None:
                     emitter.ready[i] = _compact(bundle)
         except OutputError as exc:

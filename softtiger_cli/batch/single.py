@@ -100,13 +100,14 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
                   seed: int, max_tokens: int | None, fhir_version: str, ungrounded: str, timestamp: str | None,
                   debug_dir: Path | None, offline: bool, threads: int | None, say: Callable[[str], None],
                   interactive: bool, backend: BackendChoice = LOCAL, note_date: str | None = None,
-                  use_lists: bool = True, html: Path | None = None, parallel: int | None = None) -> Any:
+                  use_lists: bool = True, html: Path | None = None, parallel: int | None = None,
+                  lang: str = "auto") -> Any:
     """Read, check the output path, load the model, structure, validate, then write once."""
     from softtiger_cli.core.errors import SofttigerError
     from softtiger_cli.pipeline.run import StructureOptions, structure_note
 
     check_timestamp(timestamp)
-    note = read_note(note_arg)
+    note = read_note(note_arg, lang)
     if out is not None:
         check_output_path(out)
     if html is not None:
@@ -122,7 +123,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
         go_offline()  # the model is on disk and loaded: nothing below may use the network
     options = StructureOptions(tasks=tasks, fhir_version=fhir_version, max_tokens=max_tokens, ungrounded=ungrounded,
                                timestamp=timestamp, keep_debug=debug_dir is not None, note_date=note_date,
-                               use_lists=use_lists)
+                               use_lists=use_lists, lang=lang)
     debug_name = Path(note.source).stem if note.source != "<stdin>" else "stdin"
     result = None
     try:

@@ -121,9 +121,10 @@ def collect_sources(notes: list[str], from_list: str | None, glob: str = DEFAULT
     return sources
 
 
-def read_source(src: Source) -> Note:
+def read_source(src: Source, lang: str = "auto") -> Note:
+    """The source's note, in `lang` (--lang: auto detects it from the text)."""
     if src.path is None:
         if src.note is None:
-            src.note = read_note("-")
+            src.note = read_note("-", lang)
         return src.note
-    return read_note(str(src.path))
+    return read_note(str(src.path), lang)

@@ -17,12 +17,15 @@ algorithm that reads them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from softtiger_cli.core.data import Assertion
+from softtiger_cli.core.text import Language
 from softtiger_cli.lang import SCOPED, FamilyWords, Pack, load_pack
+from softtiger_cli.lang.text import TextModel, text_model
 from softtiger_cli.note.sections import Section, Sentence
 
 FAMILY_KINDS = ("family",)
@@ -38,8 +41,7 @@ class _Cue:
 
 @dataclass(frozen=True)
 class _Matcher:
-    """A pack's cues compiled once; the English skeleton of the family patterns (in, on, his, her, 's) is
-    code until the text model of each language decides word shapes."""
+    """A pack's cues compiled once (every word of them from the pack)."""
 
     scoped: dict[str, list[_Cue]]  # category -> its cues, in pack order
     pseudo: dict[str, re.Pattern[str]]  # blocked category -> its pseudo-cues
@@ -54,6 +56,7 @@ class _Matcher:
     breaks: re.Pattern[str]
     side: re.Pattern[str]
     family: FamilyWords
+    text: TextModel  # how scopes are counted in this pack's language
 
 
 def _alt(words: tuple[str, ...] | list[str], spaced: bool = False) -> str:
@@ -85,29 +88,37 @@ def _compile(pack: Pack) -> _Matcher:
         ("|[" + re.escape(pack.terminate_chars) + "]" if pack.terminate_chars else "")
     fam = pack.family
     rel = r"(?:" + _alt(list(pack.relatives)) + r")s?"
-    sides = _alt(fam.sides)
+    sides, poss = _alt(fam.sides), _alt(fam.possessive)
     return _Matcher(
         scoped=scoped, pseudo=pseudo, term=re.compile(term, re.I),
         ongoing=re.compile(r"\b(?:" + _alt(pack.ongoing) + r")\b", re.I),
         relatives=pack.relatives, relative=re.compile(rel, re.I),
         # A relative before the item, linked to it ("her mother had breast cancer", "father: MI at 50").
-        family_before=re.compile(r"\b(?:(?:" + sides + r")\s+)?" + rel + r"(?:'s)?\b(?=[^.;]*?\b(?:" +
-                                 _alt(fam.links) + r")\b|\s*(?:'s|:|-|\())", re.I),
-        family_after=re.compile(r"\b(?:in|on)\s+(?:his|her|their|the|a|both)?\s*(?:" + sides + r")?\s*" + rel +
-                                r"|\b(?:" + _alt(fam.after) + r")", re.I),
+        family_before=re.compile(r"\b(?:(?:" + sides + r")\s+)?" + rel + r"(?:" + poss + r")?\b(?=[^.;]*?\b(?:" +
+                                 _alt(fam.links) + r")\b|\s*(?:" + poss + r"|:|-|\())", re.I),
+        family_after=re.compile(r"\b(?:" + _alt(fam.after_links) + r")\s+(?:" + _alt(fam.after_determiners) +
+                                r")?\s*(?:" + sides + r")?\s*" + rel + r"|\b(?:" + _alt(fam.after) + r")", re.I),
         family_lead=re.compile(r"\b(?:" + _alt(fam.leads) + r")\b(?:" + "|".join(map(_tail, fam.lead_tails)) + r")?",
                                re.I),
         # A relative named as informant or companion, not as the one with the disease.
-        informant=re.compile(r"\b(?:" + _alt(fam.informant_before, spaced=True) + r")\s+(?:by|with|in)?\s*"
-                             r"(?:his|her|their|the)?\s*" + rel + r"\b|\b" + rel + r"\s+(?:" +
+        informant=re.compile(r"\b(?:" + _alt(fam.informant_before, spaced=True) + r")\s+(?:" +
+                             _alt(fam.informant_links) + r")?\s*(?:" + _alt(fam.informant_determiners) + r")?\s*" +
+                             rel + r"\b|\b" + rel + r"\s+(?:" +
                              _alt(fam.informant_after) + r")\b", re.I),
         breaks=re.compile(r"[.;]|\b(?:" + _alt(fam.breaks) + r")\b", re.I),
         side=re.compile(r"^(?:" + sides + r")\s+", re.I),
         family=fam,
+        text=text_model(pack.code),
     )
 
 
-_MATCHER = _compile(load_pack("en"))
+@functools.lru_cache(maxsize=None)
+def _matcher(lang: Language) -> _Matcher:
+    """The cues of a language's pack, compiled once."""
+    return _compile(load_pack(lang))
+
+
+_MATCHER = _matcher("en")
 RELATION_CODES: Mapping[str, tuple[str, str]] = _MATCHER.relatives  # v3-RoleCode family members
 
 
@@ -116,10 +127,11 @@ def _blocked(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def in_scope(sentence: str, item_start: int, item_end: int, kind: str,
-             names: tuple[tuple[int, int], ...] = ()) -> str | None:
+             names: tuple[tuple[int, int], ...] = (), lang: Language = "en") -> str | None:
     """The cue of category `kind` (negated, possible, ...: lang.SCOPED) whose scope covers the item's span
-    (offsets within the sentence), if any."""
-    matcher = _MATCHER
+    (offsets within the sentence), if any. Scopes count words as the language's text model does."""
+    matcher = _matcher(lang)
+    count = matcher.text.word_count
     pseudo = [(m.start(), m.end()) for m in matcher.pseudo[kind].finditer(sentence)] if kind in matcher.pseudo else []
     for cue in matcher.scoped[kind]:
         for m in cue.pattern.finditer(sentence):
@@ -129,58 +141,61 @@ def in_scope(sentence: str, item_start: int, item_end: int, kind: str,
                 continue  # ... or of another item's name ("not in labor force"), or a pseudo-cue
             if cue.forward is not None and m.end() <= item_start:
                 between = sentence[m.end():item_start]
-                if not matcher.term.search(between) and len(between.split()) <= cue.forward:
+                if not matcher.term.search(between) and count(between) <= cue.forward:
                     return cue.literal
             if cue.backward is not None and m.start() >= item_end:
                 between = sentence[item_end:m.start()]
-                if not matcher.term.search(between) and len(between.split()) <= cue.backward:
+                if not matcher.term.search(between) and count(between) <= cue.backward:
                     return cue.literal
     return None
 
 
-def _relative(word: str) -> str:
+def _relative(word: str, matcher: _Matcher) -> str:
     """The display name of a relative as matched ("sisters" -> "sister"), "" when unknown."""
-    relatives = _MATCHER.relatives
+    relatives = matcher.relatives
     key = word.lower().rstrip("s").removesuffix("'")
     return relatives.get(key, relatives.get(word.lower(), ("", "")))[1]
 
 
-def family_cue(sentence: str, a: int, b: int, in_family_section: bool) -> tuple[bool, str]:
+def family_cue(sentence: str, a: int, b: int, in_family_section: bool, lang: Language = "en") -> tuple[bool, str]:
     """Whether the item at sentence[a:b] is a relative's, and which relative (may be "")."""
-    matcher, words = _MATCHER, _MATCHER.family
+    matcher = _matcher(lang)
+    words, count = matcher.family, matcher.text.word_count
     informants = [(m.start(), m.end()) for m in matcher.informant.finditer(sentence)]
     before = sentence[:a]
     for m in matcher.family_before.finditer(before):
         if _blocked(informants, m.start(), m.end()):
             continue
         between = before[m.end():]
-        if len(between.split()) <= words.relative_before_words and not matcher.breaks.search(between):
-            return True, _relative(matcher.side.sub("", m.group(0)).split("'")[0])
+        if count(between) <= words.relative_before_words and not matcher.breaks.search(between):
+            return True, _relative(matcher.side.sub("", m.group(0)).split("'")[0], matcher)
     after = sentence[b:]
     m = matcher.family_after.search(after)
-    if m and len(after[:m.start()].split()) <= words.relative_after_words and \
+    if m and count(after[:m.start()]) <= words.relative_after_words and \
             not matcher.term.search(after[:m.start()]):
         word = matcher.relative.search(m.group(0))
-        return True, _relative(word.group(0)) if word else ""
+        return True, _relative(word.group(0), matcher) if word else ""
     lead = None
     for lead in matcher.family_lead.finditer(before):
         pass
     if lead is not None and not matcher.term.search(before[lead.end():]) and \
-            len(before[lead.end():].split()) <= words.lead_words:
+            count(before[lead.end():]) <= words.lead_words:
         word = matcher.relative.search(sentence)
-        return True, _relative(word.group(0)) if word else ""
+        return True, _relative(word.group(0), matcher) if word else ""
     if in_family_section:
         word = matcher.relative.search(sentence)
-        return True, _relative(word.group(0)) if word else ""
+        return True, _relative(word.group(0), matcher) if word else ""
     return False, ""
 
 
 def assert_span(note: str, start: int, end: int, sec: Section | None, sents: list[Sentence],
-                names: list[tuple[int, int]] | tuple[tuple[int, int], ...] = ()) -> tuple[Assertion, dict[str, str]]:
+                names: list[tuple[int, int]] | tuple[tuple[int, int], ...] = (),
+                lang: Language = "en") -> tuple[Assertion, dict[str, str]]:
     """The assertion for the item at note[start:end], and the cues that decided it (for the summary).
 
     sec and sents: the section holding the item and its sentences (from the note's one analysis).
     names: spans of item names the list reader found; words inside them are never cues.
+    lang: the note's language, whose pack and text model read the cues.
     time: current | history | resolved | planned | hypothetical (what status.py makes of it depends on the
     kind of item: "planned" is an order for a test, "hypothetical" a disease only talked about).
     """
@@ -195,21 +210,21 @@ def assert_span(note: str, start: int, end: int, sec: Section | None, sents: lis
     local = tuple((lo - sent_start, hi - sent_start) for lo, hi in names if lo < sent_end and hi > sent_start)
     cues: dict[str, str] = {}
     certainty, subject, relationship, time = "affirmed", "patient", "", "current"
-    if (cue := in_scope(sentence, a, b, "resolved", local)) is not None:
+    if (cue := in_scope(sentence, a, b, "resolved", local, lang)) is not None:
         time, cues["time"] = "resolved", cue
-    elif (cue := in_scope(sentence, a, b, "negated", local)) is not None:
+    elif (cue := in_scope(sentence, a, b, "negated", local, lang)) is not None:
         certainty, cues["certainty"] = "negated", cue
-    if certainty == "affirmed" and (cue := in_scope(sentence, a, b, "possible", local)) is not None:
+    if certainty == "affirmed" and (cue := in_scope(sentence, a, b, "possible", local, lang)) is not None:
         certainty, cues["certainty"] = "possible", cue
-    is_family, relationship = family_cue(sentence, a, b, sec is not None and sec.kind in FAMILY_KINDS)
+    is_family, relationship = family_cue(sentence, a, b, sec is not None and sec.kind in FAMILY_KINDS, lang)
     if is_family:
         subject, cues["subject"] = "family", relationship or "family"
-    if time == "current" and (cue := in_scope(sentence, a, b, "history", local)) is not None:
+    if time == "current" and (cue := in_scope(sentence, a, b, "history", local, lang)) is not None:
         time, cues["time"] = "history", cue
-    if time == "current" and (cue := in_scope(sentence, a, b, "planned", local)) is not None:
+    if time == "current" and (cue := in_scope(sentence, a, b, "planned", local, lang)) is not None:
         time, cues["time"] = "planned", cue
-    if time in ("current", "planned") and (cue := in_scope(sentence, a, b, "hypothetical", local)) is not None:
+    if time in ("current", "planned") and (cue := in_scope(sentence, a, b, "hypothetical", local, lang)) is not None:
         time, cues["time"] = "hypothetical", cue
-    if time == "history" and _MATCHER.ongoing.search(sentence[:a]):
+    if time == "history" and _matcher(lang).ongoing.search(sentence[:a]):
         time = "current"  # "HTN since 2015": began in the past, still present
     return Assertion(certainty, subject, relationship, time), cues

@@ -21,12 +21,14 @@ and keeps the order in which the categories decide.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from softtiger_cli.core.data import Assertion
-from softtiger_cli.core.text import folded
+from softtiger_cli.core.text import Language, folded
 from softtiger_cli.lang.status import StatusPack, load_status
+from softtiger_cli.lang.text import TextModel, text_model
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class _Matcher:
     chronic: re.Pattern[str]
     episodic: re.Pattern[str]
     cues: dict[str, re.Pattern[str]]  # category -> its pattern
+    text: TextModel  # how windows count words in the pack's language
 
 
 def _words(pack: StatusPack, category: str, flags: int = re.I) -> re.Pattern[str]:
@@ -73,10 +76,16 @@ def _compile(pack: StatusPack) -> _Matcher:
         "result-before": re.compile(r"\b(?:" + c["result-before"].alternation() + r")\s*$", re.I),
     })
     return _Matcher(pack, re.compile(r"\b(?:" + pack.chronic.alternation + r")\b", re.I),
-                    re.compile(r"\b(?:" + pack.episodic.alternation + r")\b", re.I), cues)
+                    re.compile(r"\b(?:" + pack.episodic.alternation + r")\b", re.I), cues, text_model(pack.code))
 
 
-_MATCHER = _compile(load_status("en"))
+@functools.lru_cache(maxsize=None)
+def _matcher(lang: Language) -> _Matcher:
+    """The status cues of a language's pack, compiled once."""
+    return _compile(load_status(lang))
+
+
+_MATCHER = _matcher("en")
 # Diseases that, once present, are ongoing unless the note says they ended.
 CHRONIC = _MATCHER.chronic
 # Conditions that happen as episodes: written in a past history, they are over unless said otherwise.
@@ -93,10 +102,11 @@ class Mention:
     section: str  # canonical section kind ("hpi", "pmh", ...; "other")
     sentence: str  # the sentence holding it
     at: int  # offset of the mention inside `sentence`
+    lang: Language = "en"  # the note's language: whose cues read it
 
 
 def _authority(m: Mention) -> tuple[int, int]:
-    return _MATCHER.pack.section(m.section).weight, m.start  # later mentions win a tie: the end of the note holds
+    return _matcher(m.lang).pack.section(m.section).weight, m.start  # later mentions win a tie: the end of the note holds
 
 
 def condition_status(text: str, m: Mention) -> str | None:
@@ -112,11 +122,11 @@ def condition_status(text: str, m: Mention) -> str | None:
         return "resolved"
     if a.certainty == "possible":
         return "possible"
-    if _MATCHER.chronic.search(text):
+    if _matcher(m.lang).chronic.search(text):
         return "active"
     if a.time == "history":
         return "history"
-    if m.section == "pmh" and _MATCHER.episodic.search(text):
+    if m.section == "pmh" and _matcher(m.lang).episodic.search(text):
         return "history"
     return "active"
 
@@ -156,17 +166,17 @@ def pick_condition(text: str, mentions: list[Mention], surface: dict[int, str]) 
 
 def _window(m: Mention) -> str:
     """The words around the drug ([window] of the pack: before it, and from it on)."""
-    window = _MATCHER.pack.window
-    before = " ".join(m.sentence[:m.at].split()[-window["medication_before"]:])
-    after = " ".join(m.sentence[m.at:].split()[:window["medication_after"]])
-    return before + " " + after
+    matcher = _matcher(m.lang)
+    window, tm = matcher.pack.window, matcher.text
+    return tm.last_words(m.sentence[:m.at], window["medication_before"]) + " " + \
+        tm.first_words(m.sentence[m.at:], window["medication_after"])
 
 
 def _clause(m: Mention) -> str:
     """The words of the drug's own clause: "increase her lisinopril, and initiate Lasix" gives Lasix
     "initiate", not "increase"."""
     before = m.sentence[:m.at]
-    clause_end = _MATCHER.cues["clause-end"]
+    clause_end = _matcher(m.lang).cues["clause-end"]
     cuts = list(clause_end.finditer(before))
     start = cuts[-1].end() if cuts else 0
     after = m.sentence[m.at:]
@@ -181,7 +191,7 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[str, bool]:
         return "", True
     if m.assertion.certainty == "negated":
         return "not-taken", True
-    cue, after = _MATCHER.cues, m.sentence[m.at:]
+    cue, after = _matcher(m.lang).cues, m.sentence[m.at:]
     for near in (_clause(m), _window(m)):
         if cue["not-taken"].search(near):
             return "not-taken", True
@@ -197,7 +207,7 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[str, bool]:
             return "intended", True
         if cue["active"].search(near):
             return "active", True
-    if _MATCHER.pack.section(m.section).unmarked_drug == "intended" and not elsewhere_taken:
+    if _matcher(m.lang).pack.section(m.section).unmarked_drug == "intended" and not elsewhere_taken:
         return "intended", False
     return "active", False
 
@@ -207,7 +217,7 @@ def pick_medication(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
     explicit ones the latest holds (the plan at the end of a note says what happens now) - except that a
     drug the patient takes and is also prescribed at a stated dose is two facts (what they take, and the new
     prescription), and advice to take a drug they already take ("Tylenol is recommended") keeps it active."""
-    taken = any(_MATCHER.pack.section(m.section).shows_taken for m in mentions)
+    taken = any(_matcher(m.lang).pack.section(m.section).shows_taken for m in mentions)
     decided = [(medication_status(m, taken), m) for m in mentions]
     decided = [((s, e), m) for (s, e), m in decided if s]
     if not decided:
@@ -222,7 +232,7 @@ def pick_medication(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
     others = [(s, m) for s, m in explicit if s != "intended"]
     if others and len(others) < len(explicit):
         final = max(others, key=lambda sm: sm[1].start)[0]
-        new_rx = [m for s, m in explicit if s == "intended" and _MATCHER.cues["strength"].match(m.sentence[m.at:])]
+        new_rx = [m for s, m in explicit if s == "intended" and _matcher(m.lang).cues["strength"].match(m.sentence[m.at:])]
         if new_rx:
             return [(final, [m for m in every if m not in new_rx]), ("intended", new_rx)]
         return [(final, every)]
@@ -236,9 +246,10 @@ def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
     a = m.assertion
     if a.certainty == "negated" or a.subject == "family" or a.time == "hypothetical":
         return None
-    window, cue = _MATCHER.pack.window, _MATCHER.cues
-    before = " ".join(m.sentence[:m.at].split()[-window["procedure_before"]:])
-    after = " ".join(m.sentence[m.at:].split()[1:1 + window["procedure_after"]])
+    matcher = _matcher(m.lang)
+    window, cue, tm = matcher.pack.window, matcher.cues, matcher.text
+    before = tm.last_words(m.sentence[:m.at], window["procedure_before"])
+    after = tm.first_words(m.sentence[m.at:], window["procedure_after"], skip=1)
     if cue["ordered"].search(before) or a.time == "planned":
         return "planned"
     if cue["done"].search(before) or cue["done"].search(after) or cue["result-before"].search(before) or \
@@ -246,7 +257,7 @@ def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
         return "completed"
     if listed_done:
         return "completed"
-    return _MATCHER.pack.section(m.section).unmarked_test
+    return _matcher(m.lang).pack.section(m.section).unmarked_test
 
 
 def pick_procedure(mentions: list[Mention], listed_done: bool = False) -> list[tuple[str, list[Mention]]]:

@@ -10,10 +10,14 @@ lang/common/vitals.toml; this module is the algorithm that reads them.
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 
 from softtiger_cli.core.data import Span, Vital
+from softtiger_cli.core.text import Language
 from softtiger_cli.lang.measures import VitalEntry, VitalKind, Vitals, load_measures
+from softtiger_cli.lang.text import TextModel, text_model
 
 _GAP = r"[^\d\n.]{0,24}?"  # "Blood pressure: elevated at 156/94": a few words between label and value
 _INCHES_PER_FOOT = 12
@@ -25,15 +29,31 @@ def _label(label: str, not_labels: tuple[str, ...]) -> str:
     return re.escape(label) + "".join(f"(?!{re.escape(t)})" for t in tails)
 
 
-def _pattern(entry: VitalEntry) -> re.Pattern[str]:
+def _pattern(entry: VitalEntry, tm: TextModel) -> re.Pattern[str]:
     labels = "|".join(_label(w, entry.not_labels) for w in entry.labels)
-    return re.compile(r"\b(?:" + labels + r")\b" + _GAP + entry.value, re.I)
+    return re.compile(tm.bounded(labels) + _GAP + entry.value, re.I)
 
 
-_VITALS: Vitals = load_measures("en").vitals
+@dataclass(frozen=True)
+class _Readers:
+    """A language's vital-sign entries as patterns, and the words that name a vital sign."""
+
+    vitals: Vitals
+    patterns: list[tuple[VitalEntry, re.Pattern[str]]]
+    words: re.Pattern[str]
+
+
+@functools.lru_cache(maxsize=None)
+def _readers(lang: Language) -> _Readers:
+    vitals, tm = load_measures(lang).vitals, text_model(lang)
+    return _Readers(vitals, [(e, _pattern(e, tm)) for e in vitals.entries],
+                    re.compile(tm.bounded("(" + "|".join(map(re.escape, vitals.names)) + ")"), re.I))
+
+
+_VITALS: Vitals = _readers("en").vitals
 VITAL_LOINC: dict[str, tuple[str, str, str, str]] = {  # code, display, UCUM unit, unit display
     k.name: (k.loinc, k.display, k.ucum, k.unit_display) for k in _VITALS.kinds.values()}
-PATTERNS: list[tuple[VitalEntry, re.Pattern[str]]] = [(e, _pattern(e)) for e in _VITALS.entries]
+PATTERNS: list[tuple[VitalEntry, re.Pattern[str]]] = _readers("en").patterns
 
 
 def vital_text(v: Vital) -> str:
@@ -78,15 +98,16 @@ def _reading(entry: VitalEntry, kind: VitalKind, m: re.Match[str], span: Span) -
     return Vital(kind.name, value, unit, span)
 
 
-def read_vitals(text: str) -> list[Vital]:
+def read_vitals(text: str, lang: Language = "en") -> list[Vital]:
     """Every vital sign the note states, in note order, at most one per kind and position."""
     found: list[Vital] = []
     taken: list[tuple[int, int]] = []
-    for entry, pattern in PATTERNS:
+    readers = _readers(lang)
+    for entry, pattern in readers.patterns:
         for m in pattern.finditer(text):
             if any(m.start() < e and m.end() > s for s, e in taken):
                 continue
-            vital = _reading(entry, _VITALS.kinds[entry.kind], m, Span(m.start(), m.end(), "exact"))
+            vital = _reading(entry, readers.vitals.kinds[entry.kind], m, Span(m.start(), m.end(), "exact"))
             if vital is not None:
                 found.append(vital)
                 taken.append((m.start(), m.end()))
@@ -94,4 +115,9 @@ def read_vitals(text: str) -> list[Vital]:
 
 
 # Words that name a vital sign: a model answer naming one is dropped in favour of the pattern reading.
-VITAL_WORDS = re.compile(r"\b(" + "|".join(map(re.escape, _VITALS.names)) + r")\b", re.I)
+VITAL_WORDS = _readers("en").words
+
+
+def vital_words(lang: Language) -> re.Pattern[str]:
+    """VITAL_WORDS of a language ("血压" in a Chinese note)."""
+    return _readers(lang).words

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from softtiger_cli.core.text import words
+from softtiger_cli.core.text import Language, words
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Note:
     text: str
     source: str  # a path, or "<stdin>"
     sha256: str
+    lang: Language = "en"  # the note's language (--lang, or detected): its pack and text model (lang/)
+    encoding: str = "utf-8"  # how its bytes were decoded: utf-8, utf-16 or gb18030
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from softtiger_cli.core.text import singular
+from softtiger_cli.core.text import HAN, singular
 
 DERIVATION_REFERENCE = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
 ABSENT_UNKNOWN = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
@@ -40,7 +40,7 @@ class Concept:
 
 def normalise(text: str) -> str:
     text = _TAG.sub("", text.lower())
-    return " ".join(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text))
+    return " ".join(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?|[" + HAN + "]", text))
 
 
 def _contains_in_order(big: list[str], small: list[str]) -> bool:

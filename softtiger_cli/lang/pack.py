@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from softtiger_cli.core.errors import ExitCode, SofttigerError
+from softtiger_cli.core.text import HAN
 
 try:
     import tomllib
@@ -39,7 +40,8 @@ FILES = ("context.toml", "relatives.toml", "sections.toml")
 _RULE_KEYS = {"literal", "category", "direction", "max_scope", "example", "target", "expect", "applies_to", "blocks",
               "unreachable"}
 _REQUIRED = ("literal", "category", "direction", "example", "target", "expect")
-_FAMILY_LISTS = ("sides", "links", "informant_before", "informant_after", "leads", "lead_tails", "after", "breaks")
+_FAMILY_LISTS = ("sides", "links", "informant_before", "informant_after", "leads", "lead_tails", "after", "breaks",
+                 "after_links", "after_determiners", "informant_links", "informant_determiners", "possessive")
 _FAMILY_WORDS = ("relative_before_words", "relative_after_words", "lead_words")
 
 
@@ -77,6 +79,11 @@ class FamilyWords:
     lead_tails: tuple[str, ...]  # family history "significant for"
     after: tuple[str, ...]  # ... "runs in the family"
     breaks: tuple[str, ...]  # her mother ... "but" she ...
+    after_links: tuple[str, ...]  # the item "in" (his mother): a relative after the item
+    after_determiners: tuple[str, ...]  # ... in "his" mother
+    informant_links: tuple[str, ...]  # accompanied "by" her mother
+    informant_determiners: tuple[str, ...]  # accompanied by "her" mother
+    possessive: tuple[str, ...]  # mother"'s" diabetes
     relative_before_words: int
     relative_after_words: int
     lead_words: int
@@ -107,23 +114,43 @@ class Pack:
         return rule.max_scope or self.backward_scope.get(rule.category, self.backward_scope["default"])
 
 
+FALLBACK = "en"  # a language's pack file that is not written yet is read from this language's
+
+
+def shipped(code: str, name: str) -> tuple[Traversable, str]:
+    """(folder, code) holding the shipped file lang/<code>/<name>: the language's own, else FALLBACK's.
+
+    A language pack grows file by file; until it has, say, its own dates.toml, its notes are read with the
+    fallback language's (dates written as 2024-03-05 read the same in both)."""
+    root = resources.files("softtiger_cli.lang")
+    if not (root / code).is_dir():
+        raise PackError(f"no language pack 'lang/{code}'")
+    if (root / code / name).is_file() or code == FALLBACK:
+        return root / code, code
+    return root / FALLBACK, FALLBACK
+
+
 @functools.lru_cache(maxsize=None)
 def load_pack(code: str) -> Pack:
     """The pack shipped in softtiger_cli/lang/<code>/, read and checked once per process."""
-    folder = resources.files("softtiger_cli.lang") / code
-    if not (folder / FILES[0]).is_file():
+    folders = {name: shipped(code, name) for name in FILES}
+    if not (folders[FILES[0]][0] / FILES[0]).is_file():
         raise PackError(f"no language pack 'lang/{code}'")
-    return read_pack(folder, code, f"lang/{code}")
+    return read_pack({n: f for n, (f, _) in folders.items()}, code,
+                     {n: f"lang/{c}" for n, (_, c) in folders.items()})
 
 
-def read_pack(folder: Traversable | Path, code: str, label: str | None = None) -> Pack:
-    """Read and check the pack in `folder`; label names it in error messages (default: the folder)."""
-    label = label or str(folder)
-    texts = {name: (folder / name).read_text(encoding="utf-8") for name in FILES}
-    data = {name: _parse(text, f"{label}/{name}") for name, text in texts.items()}
-    context = _Source(f"{label}/context.toml", texts["context.toml"])
-    relatives = _Source(f"{label}/relatives.toml", texts["relatives.toml"])
-    sections = _Source(f"{label}/sections.toml", texts["sections.toml"])
+def read_pack(folder: "Traversable | Path | Mapping[str, Traversable | Path]", code: str,
+              label: "str | Mapping[str, str] | None" = None) -> Pack:
+    """Read and check the pack in `folder` (or one folder per file); label names it in error messages
+    (default: the folder)."""
+    folders = folder if isinstance(folder, Mapping) else {name: folder for name in FILES}
+    labels = label if isinstance(label, Mapping) else {name: label or str(folders[name]) for name in FILES}
+    texts = {name: (folders[name] / name).read_text(encoding="utf-8") for name in FILES}
+    data = {name: _parse(text, f"{labels[name]}/{name}") for name, text in texts.items()}
+    context = _Source(f"{labels['context.toml']}/context.toml", texts["context.toml"])
+    relatives = _Source(f"{labels['relatives.toml']}/relatives.toml", texts["relatives.toml"])
+    sections = _Source(f"{labels['sections.toml']}/sections.toml", texts["sections.toml"])
     ctx = data["context.toml"]
     return Pack(
         code=code,
@@ -141,7 +168,10 @@ def read_pack(folder: Traversable | Path, code: str, label: str | None = None) -
 def read_file(code: str, name: str, folder: "Traversable | Path | None" = None) -> "tuple[dict[str, Any], Source]":
     """One TOML file of a pack (lang/<code>/<name>, or `folder`/<name> for tests), parsed, with its Source
     for error lines. Loaders of other pack files (lang/*.py) build on this and cache their result."""
-    base = folder if folder is not None else resources.files("softtiger_cli.lang") / code
+    if folder is None:
+        base, code = shipped(code, name)
+    else:
+        base = folder
     label = f"lang/{code}/{name}" if folder is None else f"{folder}/{name}"
     try:
         text = (base / name).read_text(encoding="utf-8")
@@ -160,7 +190,7 @@ def compile_pattern(pattern: str, src: "Source", line: int, flags: int = re.I) -
 
 def fold_heading(heading: str) -> str:
     """A heading as section kinds are looked up: lower case, runs of other characters as one space."""
-    return re.sub(r"[^a-z0-9/&-]+", " ", heading.lower()).strip()
+    return re.sub(r"[^a-z0-9/&" + HAN + "-]+", " ", heading.lower()).strip()
 
 
 def _parse(text: str, name: str) -> dict[str, Any]:

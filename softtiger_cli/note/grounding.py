@@ -7,17 +7,10 @@ can point at the source. Items that cannot be found are, by default, dropped as 
 from __future__ import annotations
 
 import bisect
-import re
 from difflib import SequenceMatcher
 
 from softtiger_cli.core.data import Span
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-
-def _words_with_offsets(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text.lower())]
+from softtiger_cli.core.text import tokens
 
 
 class Grounder:
@@ -26,7 +19,7 @@ class Grounder:
     def __init__(self, note: str) -> None:
         self.note = note
         self.lower = note.lower()
-        self.words = _words_with_offsets(note)
+        self.words = tokens(note)
         self._word_list = [w for w, _, _ in self.words]
         self._word_starts = [s for _, s, _ in self.words]
 
@@ -53,7 +46,7 @@ class Grounder:
         i = self.lower.find(needle.lower(), start, end)
         if i >= 0:
             return Span(i, i + len(needle), "normalized")
-        target = _WORD.findall(needle.lower())
+        target = [w for w, _, _ in tokens(needle)]
         if not target:
             return None
         n = len(target)

@@ -1,6 +1,7 @@
 """Reading a note: bytes in, text out, or one clear error. Messages name the file, never its content.
 
-Accepted: UTF-8 (with or without BOM), UTF-16 with BOM; CRLF and lone CR become LF. Refused, with one line
+Accepted: UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK when the bytes are not UTF-8 and decode
+cleanly into Chinese text (`Note.encoding` says which was used); CRLF and lone CR become LF. Refused, with one line
 and exit 3: missing paths, directories, sockets, symlink loops, unreadable files, empty or whitespace-only
 notes, notes without a letter or digit, NUL bytes (binary files), invalid UTF-8/UTF-16, UTF-32, and notes
 larger than MAX_NOTE_BYTES (2 MiB: a clinical note is rarely over 100 KB, and structuring 2 MiB already
@@ -15,9 +16,12 @@ import hashlib
 import os
 import stat
 import sys
+import unicodedata
 
 from softtiger_cli.core.data import Note
-from softtiger_cli.core.errors import InputError
+from softtiger_cli.core.errors import InputError, UsageError
+from softtiger_cli.core.text import han_count
+from softtiger_cli.lang.text import AUTO, choose_language, detect_language
 
 MAX_NOTE_BYTES = 2 * 1024 * 1024
 
@@ -60,13 +64,16 @@ def _size_words(n: int) -> str:
     return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else f"{n // 1024} KiB"
 
 
-def decode_note(data: bytes, source: str) -> Note:
-    """Decode UTF-8 (with or without BOM) or UTF-16 with BOM; reject binary and invalid UTF-8."""
+def decode_note(data: bytes, source: str, lang: str = AUTO) -> Note:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030 (GBK's superset, common in Chinese
+    record exports) when the bytes are not UTF-8 but decode cleanly as GB18030 into Chinese text. Reject
+    binary and anything else. `lang` is --lang: auto detects the note's language from its text."""
+    encoding = "utf-8"
     if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
         raise InputError(f"{source}: UTF-32 text is not supported; save the note as UTF-8")
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         try:
-            text = data.decode("utf-16")
+            text, encoding = data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise InputError(f"{source}: invalid UTF-16 text; save the note as UTF-8") from None
     else:
@@ -75,7 +82,10 @@ def decode_note(data: bytes, source: str) -> Note:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{source}: not valid UTF-8 (bad byte at offset {exc.start}); save the note as UTF-8") from None
+            text, encoding = _gb18030(data), "gb18030"
+            if not text:
+                raise InputError(f"{source}: not valid UTF-8 (bad byte at offset {exc.start}) nor GB18030 Chinese "
+                                 "text; save the note as UTF-8") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise InputError(f"{source}: contains NUL characters, not a text note")
@@ -83,7 +93,25 @@ def decode_note(data: bytes, source: str) -> Note:
         raise InputError(f"{source}: the note is empty")
     if not any(ch.isalnum() for ch in text):
         raise InputError(f"{source}: the note has no letters or digits")
-    return Note(text=text, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    try:
+        language = choose_language(text, lang)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Note(text=text, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), lang=language,
+                encoding=encoding)
+
+
+def _gb18030(data: bytes) -> str:
+    """The text of GB18030 bytes that decode cleanly and read as Chinese, else "" (never a silent guess:
+    Latin-1 or Windows-1252 bytes decode as GB18030 too, but into few Han characters and stray symbols)."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return ""
+    han = han_count(text)
+    odd = sum(1 for ch in text if not (ch.isascii() or ch.isalnum() or ch.isspace() or
+                                       unicodedata.category(ch).startswith("P")))
+    return text if han >= 2 and detect_language(text) == "zh" and odd <= han // 10 else ""
 
 
 def _os_problem(arg: str, exc: OSError) -> InputError:
@@ -129,8 +157,8 @@ def _read_path(arg: str, limit: int) -> bytes:
         raise _os_problem(arg, exc) from None
 
 
-def read_note(arg: str) -> Note:
-    """Read NOTE: a path, or "-" for standard input."""
+def read_note(arg: str, lang: str = AUTO) -> Note:
+    """Read NOTE: a path, or "-" for standard input; `lang` as decode_note."""
     if arg == "":
         raise InputError("the note path is empty")
     limit = max_note_bytes()
@@ -140,4 +168,4 @@ def read_note(arg: str) -> Note:
         data, source = _read_path(arg, limit), arg
     if len(data) > limit:
         raise InputError(f"{source}: larger than the {_size_words(limit)} limit for a note; split it first")
-    return decode_note(data, source)
+    return decode_note(data, source, lang)

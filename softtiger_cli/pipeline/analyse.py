@@ -16,6 +16,7 @@ from softtiger_cli.clinical.medications import find_supplements
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.clinical.vitals import read_vitals
 from softtiger_cli.core.data import Note, Vital
+from softtiger_cli.core.text import Language
 from softtiger_cli.lang.lists import generator_rules
 from softtiger_cli.note.chunking import Chunk, chunk_note
 from softtiger_cli.note.grounding import Grounder
@@ -47,6 +48,11 @@ class NoteAnalysis:
         return self.note.text
 
     @property
+    def lang(self) -> Language:
+        """The note's language: every stage reads the note with this language's pack and text model."""
+        return self.note.lang
+
+    @property
     def list_names(self) -> list[tuple[int, int]]:
         """Spans of list items' names: words inside them are never assertion cues for other items."""
         return [(li.start, li.end) for li in self.list_items]
@@ -70,13 +76,13 @@ class NoteAnalysis:
 
 def analyse(note: Note, *, note_date: str | None = None, use_lists: bool = True) -> NoteAnalysis:
     """The one analysis of a note. Chunks are added by `chunk`, once the token budget is known."""
-    secs = sections(note.text)
-    sents = [sentences(note.text, s.body_start, s.end) for s in secs]
+    secs = sections(note.text, note.lang)
+    sents = [sentences(note.text, s.body_start, s.end, note.lang) for s in secs]
     if note_date is None:
-        found = find_note_date(note.text)
+        found = find_note_date(note.text, note.lang)
         note_date = found.isoformat() if found else None
     analysis = NoteAnalysis(note=note, sections=secs, sentences=sents, note_date=note_date,
-                            grounder=Grounder(note.text), vitals=read_vitals(note.text), masked=note.text,
+                            grounder=Grounder(note.text), vitals=read_vitals(note.text, note.lang), masked=note.text,
                             mentions=find_mentions(note.text, extra_terms=lexicon_abbreviations()),
                             procedures=find_procedures(note.text), supplements=find_supplements(note.text),
                             findings=find_findings(note.text))

@@ -16,12 +16,13 @@ from softtiger_cli.fhir.gbnf import group_root
 from softtiger_cli.fhir.schema import GroupSpec
 from softtiger_cli.llm.base import Backend, Generation, Request, Segment
 from softtiger_cli.llm.jsonwatch import JsonWatch
+from softtiger_cli.core.text import Language
 from softtiger_cli.note.sections import sentences
 from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, answer_schema, group_prompt
 
 
-def _halves(text: str) -> list[str]:
-    sents = sentences(text)
+def _halves(text: str, lang: Language) -> list[str]:
+    sents = sentences(text, lang=lang)
     if len(sents) < 2:
         mid = len(text) // 2
         return [text[:mid], text[mid:]]
@@ -95,7 +96,7 @@ def _take(engine: Backend, result: Extraction, q: Question, segments: list[Segme
         if retry and not group.single and len(context) > 200:
             result.retried += 1
             out: list[Any] = []
-            for half in _halves(context):
+            for half in _halves(context, result.note.lang):
                 out += ask(engine, result, group, group_schema, gbnf, half, limit, chunk_index, keep_debug, False)
             return out
         after = ", also after a retry on half the text" if not retry else ""

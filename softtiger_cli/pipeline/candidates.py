@@ -13,6 +13,7 @@ habits, doses) are data: lang/<code>/vocab.toml, read by softtiger_cli/lang/voca
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 from softtiger_cli.clinical.medications import ADMINISTERED, SIG, DrugText, dosage_text, drug_text, product_name
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.core.data import Extraction, Item, Span
-from softtiger_cli.core.text import folded, words
+from softtiger_cli.core.text import Language, folded, words
+from softtiger_cli.lang.text import text_model
 from softtiger_cli.lang.vocab import Vocab, alternation, load_vocab
 from softtiger_cli.pipeline.analyse import NoteAnalysis
 from softtiger_cli.terms import Mention, code_condition
@@ -82,7 +84,10 @@ def _compile(vocab: Vocab) -> _Patterns:
     )
 
 
-_RX = _compile(load_vocab("en"))
+@functools.lru_cache(maxsize=None)
+def _rx(lang: Language) -> _Patterns:
+    """A language's vocabulary as patterns, compiled once."""
+    return _compile(load_vocab(lang))
 
 
 def _first_field(schemas: dict[str, dict[str, Any]], group: str) -> str:
@@ -96,7 +101,7 @@ def _in_heading(analysis: NoteAnalysis, start: int) -> bool:
 
 def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, dict[str, Any]]) -> list[Item]:
     """Items for every lexicon or pattern mention in a group the tasks ask for."""
-    note, out = analysis.text, []
+    note, out, rx = analysis.text, [], _rx(analysis.lang)
     drug_spans = [(m.start, m.end) for m in analysis.mentions if m.kind in ("medication", "vaccine")]
     proc_spans = analysis.procedures
     # an item of another list ("assessment of anxiety (procedure)", "influenza, seasonal, injectable") names
@@ -129,8 +134,8 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         if kind == "medication":
             before = note[max(0, start - 60):start]
             line_start = note.rfind("\n", 0, start) + 1
-            if section == "allergies" or _RX.allergy_lead.search(note[line_start:start] if section != "other"
-                                                                 else before) or _RX.allergy_after.match(note[end:]):
+            if section == "allergies" or rx.allergy_lead.search(note[line_start:start] if section != "other"
+                                                                 else before) or rx.allergy_after.match(note[end:]):
                 kind = "allergy"
         group = MENTION_GROUP[kind]
         if group not in result.groups:
@@ -162,7 +167,7 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         out.append(item)
     for group, concept in _NO_KNOWN_CONCEPT.items():
         if group in result.groups:
-            out += _no_known(analysis, group, _RX.no_known[group], schemas, concept)
+            out += _no_known(analysis, group, rx.no_known[group], schemas, concept)
     return out
 
 
@@ -220,7 +225,7 @@ def _elided(analysis: NoteAnalysis) -> list[Mention]:
         words = m.text.split()
         if m.kind != "condition" or len(words) < 2:
             continue
-        lead = _RX.coordinated.search(note[max(0, m.start - 40):m.start])
+        lead = _rx(analysis.lang).coordinated.search(note[max(0, m.start - 40):m.start])
         if not lead:
             continue
         term = f"{lead.group(1)} {' '.join(words[1:])}"
@@ -232,10 +237,10 @@ def _elided(analysis: NoteAnalysis) -> list[Mention]:
     return out
 
 
-def junk(text: str) -> bool:
+def junk(text: str, lang: Language = "en") -> bool:
     """A label, a heading word or a template phrase: never an item ("Medical reasoning", "Cardiovascular")."""
-    words = text.strip().strip(":.-").strip()
-    return not words or bool(_RX.junk.match(words) or _RX.denial.match(words)) or words.endswith(":")
+    words, rx = text.strip().strip(":.-").strip(), _rx(lang)
+    return not words or bool(rx.junk.match(words) or rx.denial.match(words)) or words.endswith(":")
 
 
 def _overlaps(item: Item, others: list[Item]) -> Item | None:
@@ -252,6 +257,7 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
     a model plan step that names a drug, a test or a diagnosis is that item, not prose.
     """
     by_group: dict[str, list[Item]] = {}
+    lang = analysis.lang
     for item in code_found:
         by_group.setdefault(item.group, []).append(item)
     everything = [i for i in code_found if i.status != "none"]
@@ -287,20 +293,21 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
             continue
         if item.group == "plan" and _overlaps(item, everything) is not None:
             continue  # "Start amoxicillin": the drug item says it
-        if item.origin == "model" and not _model_plausible(item):
+        if item.origin == "model" and not _model_plausible(item, lang):
             continue
-        tagged = any(_RX.finding_tag.match(analysis.text, s.end) for s in item.spans)  # "(finding)" after it
-        if junk(item.text) or (item.group == "problems" and not tagged and not condition_shaped(item.text)):
+        tagged = any(_rx(lang).finding_tag.match(analysis.text, s.end) for s in item.spans)  # "(finding)" after it
+        if junk(item.text, lang) or (item.group == "problems" and not tagged and not condition_shaped(item.text, lang)):
             continue
         kept.append(item)
     return kept
 
 
-def condition_shaped(text: str) -> bool:
+def condition_shaped(text: str, lang: Language = "en") -> bool:
     """A proposed condition that reads as one: not a habit, a test or its result, or a comparison."""
-    if _RX.habit.search(text) and not _RX.disorder.search(text):
+    rx = _rx(lang)
+    if rx.habit.search(text) and not rx.disorder.search(text):
         return False
-    if _RX.fragment.search(text) or find_procedures(text):
+    if rx.fragment.search(text) or find_procedures(text):
         return False
     return True
 
@@ -336,18 +343,18 @@ def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item
                 concept="drug:" + " ".join(re.findall(r"[a-z0-9.]+", note[start:end].lower())))
 
 
-def _model_plausible(item: Item) -> bool:
+def _model_plausible(item: Item, lang: Language) -> bool:
     """A model answer with no lexicon or pattern support is kept only where its shape fits its kind."""
-    text = item.text.strip()
-    words = len(text.split())
+    text, rx = item.text.strip(), _rx(lang)
+    words = text_model(lang).word_count(text)
     if item.grounding not in ("exact", "normalized", "abbreviation") or words == 0:
         return False
     if item.group == "problems":
-        return words <= 5 and not re.search(r"\d", text) and not _RX.dose.search(text)
+        return words <= 5 and not re.search(r"\d", text) and not rx.dose.search(text)
     if item.group == "medications":
-        return bool(_RX.dose.search(text)) and words <= 6
+        return bool(rx.dose.search(text)) and words <= 6
     if item.group == "allergies":
-        return bool(_RX.allergens.search(text))
+        return bool(rx.allergens.search(text))
     if item.group in ("procedures", "immunizations"):
         return False
     if item.group == "results":

@@ -13,6 +13,7 @@ severity, the visit's time and class, labels that are no reason) are in lang/en/
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -21,7 +22,7 @@ from softtiger_cli.clinical.dates import resolve
 from softtiger_cli.clinical.medications import dosage_text, drug_text, product_name
 from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure
 from softtiger_cli.core.data import Assertion, Extraction, Item, Span
-from softtiger_cli.core.text import folded, words
+from softtiger_cli.core.text import Language, folded, han_count, words
 from softtiger_cli.lang.status import StatusPack, load_status
 from softtiger_cli.note.sections import Section
 from softtiger_cli.pipeline.analyse import NoteAnalysis
@@ -62,7 +63,10 @@ def _compile(pack: StatusPack) -> _Words:
                   whole("emergency"), frozenset(c.text.lower() for c in pack["label"].cues))
 
 
-_WORDS = _compile(load_status("en"))
+@functools.lru_cache(maxsize=None)
+def _words(lang: Language) -> _Words:
+    """A language's visit, onset and severity words as patterns, compiled once."""
+    return _compile(load_status(lang))
 _DATE_FIELDS = {"problems": "onsetString", "procedures": "performedString", "immunizations": "occurrenceString"}
 _MODEL_STATUS = {"refuted": "absent", "provisional": "possible", "differential": "possible",
                  "unconfirmed": "possible", "inactive": "history", "resolved": "resolved", "remission": "resolved"}
@@ -74,10 +78,11 @@ def mentions_of(item: Item, analysis: NoteAnalysis) -> list[Mention]:
     for span in sorted(item.spans, key=lambda s: s.start):
         sec = analysis.section_at(span.start)
         sents = analysis.sentences_at(span.start)
-        assertion, _cues = assert_span(note, span.start, span.end, sec, sents, analysis.list_names)
+        assertion, _cues = assert_span(note, span.start, span.end, sec, sents, analysis.list_names, analysis.lang)
         sent = next((s for s in sents if s.start <= span.start < s.end), None)
         lo, hi = (sent.start, max(sent.end, span.end)) if sent else (span.start, span.end)
-        out.append(Mention(span.start, span.end, assertion, sec.kind if sec else "other", note[lo:hi], span.start - lo))
+        out.append(Mention(span.start, span.end, assertion, sec.kind if sec else "other", note[lo:hi], span.start - lo,
+                           analysis.lang))
     return out
 
 
@@ -92,7 +97,7 @@ def decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item]
     out = _decide(item, result, analysis)
     for new in out:
         if new.group == "allergies":
-            new.criticality = criticality(new, analysis.text)
+            new.criticality = criticality(new, analysis.text, analysis.lang)
     return out
 
 
@@ -189,29 +194,31 @@ def _dated(item: Item, result: Extraction, analysis: NoteAnalysis) -> Item:
         sec = analysis.section_at(main.start)
         end = sec.end if sec else len(note)
         stop = note.find(".", main.end, end)
-        text = onset_phrase(note[max(0, main.start - 20) : stop if stop > 0 else min(end, main.end + 60)])
+        around = note[max(0, main.start - 20) : stop if stop > 0 else min(end, main.end + 60)]
+        text = onset_phrase(around, analysis.lang)
         if text:
             result.count("date read from the sentence")
     if text:
-        item.onset = resolve(text, _parse_iso(result.note_date))
+        item.onset = resolve(text, _parse_iso(result.note_date), analysis.lang)
         item.values[field_name] = text
     return item
 
 
-def onset_phrase(text: str) -> str:
+def onset_phrase(text: str, lang: Language = "en") -> str:
     """The first onset phrase in `text` ("since 2015", "x 3 days"), as written; "" when there is none."""
-    near = _WORDS.onset.search(text)
+    near = _words(lang).onset.search(text)
     return near.group(0).strip() if near else ""
 
 
-def criticality(item: Item, note: str) -> str:
+def criticality(item: Item, note: str, lang: Language = "en") -> str:
     """An allergy's criticality from the words near its substance: high (a severe word), low (a mild one),
     or "" when the note does not say. Decided here once; assembly only writes it."""
     if not item.spans:
         return ""
-    reach, span = _WORDS.pack.window["allergy_chars"], item.spans[0]
+    w = _words(lang)
+    reach, span = w.pack.window["allergy_chars"], item.spans[0]
     near = note[max(0, span.start - reach) : span.end + reach]
-    return "high" if _WORDS.severe.search(near) else "low" if _WORDS.mild.search(near) else ""
+    return "high" if w.severe.search(near) else "low" if w.mild.search(near) else ""
 
 
 def _parse_iso(value: str | None) -> dt.date | None:
@@ -235,16 +242,16 @@ def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Ite
     item = decide(item, result, analysis)[0]
     if item.group != "encounter":
         return item
-    note = analysis.text
-    item.values["class"] = encounter_class(note)
+    note, lang = analysis.text, analysis.lang
+    item.values["class"] = encounter_class(note, lang)
     for key in ("reasonCode", "reason", "type", "serviceType"):  # a label or a stray word is no reason
         if isinstance(item.values.get(key), list):
-            item.values[key] = [v for v in item.values[key] if not isinstance(v, str) or meaningful(v)]
-        elif isinstance(item.values.get(key), str) and not meaningful(item.values[key]):
+            item.values[key] = [v for v in item.values[key] if not isinstance(v, str) or meaningful(v, lang)]
+        elif isinstance(item.values.get(key), str) and not meaningful(item.values[key], lang):
             item.values[key] = ""
     length = str(item.values.get("length") or "")
     span = analysis.grounder.find(length) if length else None
-    if length and (span is None or not times_the_visit(_sentence(analysis, span.start))):
+    if length and (span is None or not times_the_visit(_sentence(analysis, span.start), lang)):
         item.values["length"] = ""
         if span is not None:  # its words are no evidence of the encounter any more
             item.spans = [s for s in item.spans if (s.start, s.end) != (span.start, span.end)]
@@ -256,21 +263,26 @@ def settle_single(item: Item, result: Extraction, analysis: NoteAnalysis) -> Ite
     return item
 
 
-def encounter_class(note: str) -> str:
+def encounter_class(note: str, lang: Language = "en") -> str:
     """The visit's class from the note's words: inpatient (IMP), emergency (EMER), else ambulatory (AMB)."""
-    return "IMP" if _WORDS.inpatient.search(note) else "EMER" if _WORDS.emergency.search(note) else "AMB"
+    w = _words(lang)
+    return "IMP" if w.inpatient.search(note) else "EMER" if w.emergency.search(note) else "AMB"
 
 
-def times_the_visit(sentence: str) -> bool:
+def times_the_visit(sentence: str, lang: Language = "en") -> bool:
     """Whether a sentence times the visit itself (a length there is the encounter's, not a symptom's)."""
-    return bool(_WORDS.visit_time.search(sentence))
+    return bool(_words(lang).visit_time.search(sentence))
 
 
-def meaningful(text: str) -> bool:
-    """Free text the model put in the encounter worth keeping: no label, heading word or lone common word."""
-    words = re.findall(r"[A-Za-z]+", text)
-    return bool(words) and not junk(text) and (len(words) > 1 or len(words[0]) >= _WORDS.pack["label"].number and
-                                               words[0].lower() not in _WORDS.labels)
+def meaningful(text: str, lang: Language = "en") -> bool:
+    """Free text the model put in the encounter worth keeping: no label, heading word or lone common word
+    (a Chinese reason of two or more Han characters is a word, not a label's fragment)."""
+    if junk(text, lang):
+        return False
+    if han_count(text) >= 2:
+        return True
+    w, words = _words(lang), re.findall(r"[A-Za-z]+", text)
+    return bool(words) and (len(words) > 1 or len(words[0]) >= w.pack["label"].number and words[0].lower() not in w.labels)
 
 
 def _sentence(analysis: NoteAnalysis, offset: int) -> str:
@@ -299,7 +311,8 @@ def link_conditions(result: Extraction, analysis: NoteAnalysis) -> None:
             return None
         hits = [p for p in problems if any(s.start < span.end and s.end > span.start for s in p.spans)]
         if not hits:
-            if junk(text) or not condition_shaped(text) or not plausible(text, analysis.text, result.patient.get("name", "")):
+            if junk(text, analysis.lang) or not condition_shaped(text, analysis.lang) or \
+                    not plausible(text, analysis.text, result.patient.get("name", ""), analysis.lang):
                 return None  # a heading or a label the model named as a problem
             hits = decide(Item("problems", {"code": text}, [span], span.method, origin="model"), result, analysis)
             problems.extend(h for h in hits if h.status in PATIENT_CONDITION)

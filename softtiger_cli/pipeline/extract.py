@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from softtiger_cli.clinical.lists import LIST_GROUPS, implied_status
-from softtiger_cli.clinical.vitals import VITAL_WORDS
+from softtiger_cli.clinical.vitals import vital_words
 from softtiger_cli.core.data import Extraction, Item, Span
 from softtiger_cli.core.errors import GenerationError
 from softtiger_cli.fhir.schema import GroupSpec, TaskSpec
@@ -139,7 +139,7 @@ def extract(
                         continue
                     ground_item(item, analysis.grounder, node, group.single, (piece.start, piece.end))
                     result.groups[group.name].append(item)
-    result.patient = check_patient(patient_votes, analysis.grounder)
+    result.patient = check_patient(patient_votes, analysis.grounder, analysis.lang)
     settle(result, analysis, item_schemas, {g.name for _, g in asked if g.single}, ungrounded)
     return result
 
@@ -166,7 +166,7 @@ def settle(result: Extraction, analysis: NoteAnalysis, item_schemas: dict[str, d
     if "results" in result.groups:  # vital signs come from the pattern reader only, with numbers and units
         result.vitals = analysis.vitals
         before = len(result.groups["results"])
-        result.groups["results"] = [i for i in result.groups["results"] if not VITAL_WORDS.search(i.key)]
+        result.groups["results"] = [i for i in result.groups["results"] if not vital_words(result.note.lang).search(i.key)]
         if before > len(result.groups["results"]):
             result.count("vital sign read by pattern", before - len(result.groups["results"]))
 
@@ -176,7 +176,7 @@ def _supported(merged: list[Item], single: bool, result: Extraction, analysis: N
     """The proposals worth deciding: plausible and grounded (or kept by policy)."""
     kept = []
     for item in merged:
-        if not single and not plausible(item.text, analysis.text, result.patient.get("name", "")):
+        if not single and not plausible(item.text, analysis.text, result.patient.get("name", ""), analysis.lang):
             result.dropped_implausible += 1
             continue
         if item.grounding == "ungrounded":

@@ -5,12 +5,15 @@ The gender, birth and not-a-name words and the heading and name shapes are data 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from softtiger_cli.clinical.abbreviations import abbreviations_for
 from softtiger_cli.core.data import Item, Span
+from softtiger_cli.core.text import Language
+from softtiger_cli.lang.text import text_model
 from softtiger_cli.lang.vocab import Vocab, alternation, load_vocab
 from softtiger_cli.note.grounding import Grounder
 
@@ -42,7 +45,10 @@ def _compile(vocab: Vocab) -> _Patterns:
     )
 
 
-_RX = _compile(load_vocab("en"))
+@functools.lru_cache(maxsize=None)
+def _rx(lang: Language) -> _Patterns:
+    """A language's vocabulary as patterns, compiled once."""
+    return _compile(load_vocab(lang))
 
 
 def add_span(item: Item, span: Span) -> None:
@@ -50,15 +56,15 @@ def add_span(item: Item, span: Span) -> None:
         item.spans.append(span)
 
 
-def plausible(text: str, note: str, patient_name: str = "") -> bool:
-    """A main text worth keeping: some letters, not a bare heading, not the patient's name."""
+def plausible(text: str, note: str, patient_name: str = "", lang: Language = "en") -> bool:
+    """A main text worth keeping: enough letters for the language, not a bare heading, not the patient's name."""
     stripped = text.strip().strip(":").strip()
-    if sum(ch.isalpha() for ch in stripped) < 3:
+    if not text_model(lang).plausible(stripped):
         return False
     if patient_name and stripped.lower() == patient_name.strip().lower():
         return False
     for line in note.splitlines():
-        if line.strip().strip(":").strip().lower() == stripped.lower() and _RX.heading.match(line):
+        if line.strip().strip(":").strip().lower() == stripped.lower() and _rx(lang).heading.match(line):
             return False
     return True
 
@@ -145,26 +151,27 @@ def ground_item(item: Item, grounder: Grounder, schema_item: dict[str, Any], sin
         item.grounding = min((s.method for s in found), key=("exact", "normalized", "fuzzy").index, default="exact")
 
 
-def _birth_cue_near(date: str, note: str) -> bool:
+def _birth_cue_near(date: str, note: str, rx: _Patterns) -> bool:
     """A birth date needs a birth cue just before its year: visit dates are not birth dates."""
     year = date[:4]
-    return any(_RX.birth_cue.search(note[max(0, m.start() - _RX.birth_reach) : m.start()])
+    return any(rx.birth_cue.search(note[max(0, m.start() - rx.birth_reach) : m.start()])
                for m in re.finditer(year, note))
 
 
-def check_patient(values: dict[str, Any], grounder: Grounder) -> dict[str, str]:
+def check_patient(values: dict[str, Any], grounder: Grounder, lang: Language = "en") -> dict[str, str]:
     """Keep only patient facts the note supports: a person's name it writes as such (never a heading or a
     label), a gender it cues, a birth date it has."""
     kept: dict[str, str] = {}
+    rx = _rx(lang)
     name = str(values.get("name", "")).strip()
-    if (_RX.person.match(name) and not any(w.lower().strip(".") in _RX.not_names for w in name.split())
+    if (rx.person.match(name) and not any(w.lower().strip(".") in rx.not_names for w in name.split())
             and grounder.find(name, min_ratio=0.95) is not None and grounder.find(name).method == "exact"):
         kept["name"] = name
     gender = values.get("gender", "")
-    cue = _RX.gender_cues.get(gender)
+    cue = rx.gender_cues.get(gender)
     if cue is not None and cue.search(grounder.note):
         kept["gender"] = gender
     birth = str(values.get("birthDate", ""))
-    if date_in_note(birth, grounder.note) and _birth_cue_near(birth, grounder.note):
+    if date_in_note(birth, grounder.note) and _birth_cue_near(birth, grounder.note, rx):
         kept["birthDate"] = birth
     return kept

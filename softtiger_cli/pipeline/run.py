@@ -50,11 +50,14 @@ class StructureOptions:
     keep_debug: bool = False
     note_date: str | None = None  # ISO date the note was written; found in the note when not given
     use_lists: bool = True  # read written-out lists by rule before asking the model (lists.py)
+    lang: str = "auto"  # --lang: auto (each note's own, by its Han share) or a language code (lang/text.py)
 
     def key(self) -> str:
-        """Options that change the bundle's content, folded into its ids."""
+        """Options that change the bundle's content, folded into its ids (an auto language is the text's own,
+        which the note's hash already covers)."""
         lists = "" if self.use_lists else "|no-lists"
-        return f"{'+'.join(self.tasks)}|{self.fhir_version}|{self.max_tokens}|{self.ungrounded}{lists}"
+        lang = "" if self.lang == "auto" else f"|lang={self.lang}"
+        return f"{'+'.join(self.tasks)}|{self.fhir_version}|{self.max_tokens}|{self.ungrounded}{lists}{lang}"
 
 
 @dataclass

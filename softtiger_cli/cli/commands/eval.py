@@ -26,6 +26,7 @@ def eval_command(
     threads: Optional[int] = typer.Option(None, "--threads", min=1),
     parallel: Optional[int] = typer.Option(None, "--parallel", min=1, max=256,
                                            help="Questions of a chunk decoded together (see structure --parallel)."),
+    lang: str = typer.Option("auto", "--lang", help="The notes' language: auto | en | zh (see structure --lang)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     from softtiger_cli.core.errors import InputError, SofttigerError
@@ -33,6 +34,11 @@ def eval_command(
     from softtiger_cli.note.reader import read_note
     from softtiger_cli.pipeline.run import StructureOptions, parse_tasks, structure_note
 
+    from softtiger_cli.core.errors import UsageError
+    from softtiger_cli.lang.text import AUTO, LANGUAGES
+
+    if lang not in (AUTO, *LANGUAGES):
+        raise UsageError(f"--lang must be auto, {', '.join(LANGUAGES)}, not {lang!r}")
     if not gold_dir.is_dir():
         raise InputError(f"{gold_dir}: not a folder of gold labels")
     golds = load_gold(gold_dir)[:limit] if limit else load_gold(gold_dir)
@@ -45,7 +51,8 @@ def eval_command(
 
         engine = open_engine(model, device="auto", n_ctx=None, seed=0, threads=threads, offline=False,
                              parallel=parallel, say=(lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr)))
-    options = StructureOptions(tasks=parse_tasks(task or []), timestamp="2000-01-01T00:00:00Z", use_lists=lists)
+    options = StructureOptions(tasks=parse_tasks(task or []), timestamp="2000-01-01T00:00:00Z", use_lists=lists,
+                               lang=lang)
     started = time.perf_counter()
     with _note_progress(enabled=not quiet) as progress:
         for i, gold in enumerate(golds):
@@ -58,7 +65,7 @@ def eval_command(
                     except (OSError, ValueError):
                         raise InputError(f"{path.name}: missing or not JSON") from None
                 else:
-                    note = read_note(str(gold.note_path))
+                    note = read_note(str(gold.note_path), lang)
                     bundle = structure_note(engine, note, options).bundle
                 report.add_bundle(gold, bundle)
             except SofttigerError as exc:

@@ -54,6 +54,7 @@ def structure(
         None, "--parallel", min=1, max=256,
         help="Questions of a chunk decoded together in one llama.cpp batch (default: 1 on CPU; on a GPU, as "
              "many as fit in free VRAM at one context of KV cache each)."),
+    lang: str = typer.Option("auto", "--lang", help="The notes' language: auto (each note's own, by its share of Han characters) | en | zh."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ) -> None:
     from softtiger_cli.cli.console import info
@@ -69,6 +70,10 @@ def structure(
     if version is None:
         raise UsageError(f"--fhir-version must be R4B or R5, not {fhir_version!r}")
     tasks = parse_tasks(task or [])
+    from softtiger_cli.lang.text import AUTO, LANGUAGES
+
+    if lang not in (AUTO, *LANGUAGES):
+        raise UsageError(f"--lang must be auto, {', '.join(LANGUAGES)}, not {lang!r}")
     if note_date is not None:
         import datetime as _dt
 
@@ -99,7 +104,8 @@ def structure(
     )
     common = dict(model=model, device=device, n_ctx=n_ctx, seed=seed, max_tokens=max_tokens, tasks=tasks,
                   fhir_version=version, ungrounded=ungrounded, timestamp=timestamp, debug_dir=debug_dir,
-                  offline=offline, threads=threads, note_date=note_date, use_lists=lists, parallel=parallel)
+                  offline=offline, threads=threads, note_date=note_date, use_lists=lists, parallel=parallel,
+                  lang=lang)
     if single:
         _single(note_args[0], None if out is None else Path(out), report, chosen, say, quiet, {**common, "html": html})
         return
@@ -172,7 +178,7 @@ def _batch(note_args: list[str], from_list: str | None, glob: str, out: str | No
     options = StructureOptions(tasks=common["tasks"], fhir_version=common["fhir_version"],
                                max_tokens=common["max_tokens"], ungrounded=common["ungrounded"],
                                timestamp=common["timestamp"], keep_debug=common["debug_dir"] is not None,
-                               note_date=common["note_date"], use_lists=common["use_lists"])
+                               note_date=common["note_date"], use_lists=common["use_lists"], lang=common["lang"])
     label = resolve_model(common["model"]).label
     key = "|".join([options.key(), f"note_date={common['note_date'] or ''}", f"model={label}", f"backend={backend.name}", f"n_ctx={common['n_ctx']}",
                     f"timestamp={common['timestamp'] or ''}"])

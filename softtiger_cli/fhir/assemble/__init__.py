@@ -78,6 +78,7 @@ def assemble(ex: Extraction, opts: AssemblyOptions, schemas: dict[str, dict[str,
     bundle_url = b.url("Bundle")
     bundle: dict[str, Any] = {
         "resourceType": "Bundle", "id": bundle_url.removeprefix("urn:uuid:"),
+        "language": ex.note.lang,  # BCP-47: the note's language, which its items' texts are written in
         "identifier": {"system": "urn:ietf:rfc:3986", "value": bundle_url},
         "timestamp": opts.timestamp,
     }

@@ -11,7 +11,7 @@ from typing import Any
 
 from softtiger_cli.clinical.dates import read_duration
 from softtiger_cli.core.data import Extraction
-from softtiger_cli.core.text import words
+from softtiger_cli.core.text import Language, words
 from softtiger_cli.fhir.assemble.sections import SECTIONS
 from softtiger_cli.fhir.model import element
 from softtiger_cli.fhir.schema import CONDITION_CLINICAL
@@ -37,9 +37,9 @@ def _key(text: str) -> str:
     return words(text)
 
 
-def _duration(text: str) -> dict[str, Any] | None:
+def _duration(text: str, lang: Language) -> dict[str, Any] | None:
     """A FHIR Duration for a text that begins with one ("10 days"); its units are those of the dates pack."""
-    found = read_duration(text)
+    found = read_duration(text, lang)
     if found is None:
         return None
     value, code, name = found
@@ -52,6 +52,7 @@ class BundleBuilder:
     def __init__(self, ex: Extraction, opts: AssemblyOptions) -> None:
         tasks = "+".join(ex.tasks)
         self.version = ex.version
+        self.lang = ex.note.lang  # durations are read in the note's language
         self.base = f"{ex.note.sha256}|{ex.model_label}|{tasks}|{self.version}|{opts.options_key}"
         self.entries: list[dict[str, Any]] = []
         self.by_key: dict[tuple[str, str], str] = {}
@@ -110,7 +111,7 @@ class BundleBuilder:
         if t == "Annotation":
             return {"text": value}
         if t == "Duration":
-            return _duration(value)
+            return _duration(value, self.lang)
         raise ValueError(f"no placement for FHIR type {t}")
 
     def _one(self, node: dict[str, Any], x: dict[str, Any], value: Any) -> Any:

@@ -51,6 +51,7 @@ def note_document(b: BundleBuilder, ex: Extraction) -> dict[str, Any]:
         "description": "The clinical note this bundle was made from; derivation-reference offsets index its text.",
         "content": [{"attachment": {
             "contentType": "text/plain; charset=utf-8",
+            "language": ex.note.lang,
             "data": base64.b64encode(data).decode(),
             "size": len(data),
             "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),  # noqa: S324 - FHIR mandates SHA-1 here
