@@ -183,6 +183,48 @@ def test_folder_without_notes_is_an_input_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def _batch(notes: Path, out: Path, **kwargs):
+    """run_batch in this process on scripted answers ("nothing found" for every group): no model."""
+    from scripted import ScriptedBackend
+    from softtiger_cli.batch.runner import BatchSpec, run_batch
+    from softtiger_cli.pipeline.run import StructureOptions
+
+    options = StructureOptions(tasks=("impression",), timestamp=PINNED_TIMESTAMP)
+    return run_batch(BatchSpec(sources=collect_sources([str(notes)], None), options=options, key=options.key(),
+                               open_engine=ScriptedBackend, out_dir=out, **kwargs))
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_batch_reads_each_note_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, concurrency: int) -> None:
+    """The plan's read of a note (for the journal's hash) is the one it is structured from; past the limit on
+    note text kept, a note is read again at its turn instead, to the same bundle."""
+    from softtiger_cli.batch import runner, sources
+
+    rels = _make_notes(tmp_path / "notes", 5)
+    reads: list[str] = []
+    real = sources.read_note
+
+    def counting(arg: str):
+        reads.append(Path(arg).relative_to(tmp_path / "notes").as_posix())
+        return real(arg)
+
+    monkeypatch.setattr(sources, "read_note", counting)
+    result = _batch(tmp_path / "notes", tmp_path / "out", concurrency=concurrency)
+    assert result.done == 5 and sorted(reads) == rels  # once each
+    first = {rel: p.read_bytes() for rel, p in ((r, tmp_path / "out" / r) for r in _bundles(tmp_path / "out"))}
+    assert len(first) == 5
+
+    reads.clear()
+    assert _batch(tmp_path / "notes", tmp_path / "out").skipped == 5 and sorted(reads) == rels  # hashed, not redone
+
+    reads.clear()
+    two = sum(len((tmp_path / "notes" / rel).read_text(encoding="utf-8")) for rel in rels[:2])
+    monkeypatch.setattr(runner, "KEPT_NOTES_CHARS", two)  # the first two notes fit
+    result = _batch(tmp_path / "notes", tmp_path / "again", concurrency=concurrency)
+    assert result.done == 5 and sorted(reads) == sorted(rels + rels[2:])  # the last three are read at their turn
+    assert {rel: (tmp_path / "again" / rel).read_bytes() for rel in first} == first
+
+
 # -- the real tiny model -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -82,6 +82,91 @@ def test_the_contract_checker_sees_a_violation(tmp_path: Path) -> None:
     assert [m for m, _ in _imports(bad)] == ["rich", "softtiger_cli.pipeline.run", "typing"]
 
 
+def _module_graph(package: Path) -> dict[str, set[str]]:
+    """Each module of `package` -> the package's modules it imports anywhere: at the top, inside functions and
+    under `if TYPE_CHECKING:` (a cycle of types is still two modules that need each other), absolute or relative."""
+    modules: dict[str, Path] = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = [package.name, *path.relative_to(package).with_suffix("").parts]
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def known(name: str) -> str:  # the module a dotted name is, else the package holding it ("" outside)
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(known(a.name) for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                found.update(known(f"{base}.{a.name}") if f"{base}.{a.name}" in modules else known(base)
+                             for a in node.names)
+        graph[name] = found - {"", name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = stack[stack.index(v):]
+            del stack[stack.index(v):]
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycle() -> None:
+    """No two modules need each other, not even for types or inside a function: the lower one describes what
+    it uses of the upper one (a Protocol), or the shared code lives below both."""
+    graph = _module_graph(PACKAGE)
+    cycles = [" <-> ".join(c) + ": " + "; ".join(f"{m} -> {sorted(graph[m] & set(c))}" for m in c)
+              for c in _cycles(graph)]
+    assert not cycles, "\n".join(cycles)
+    assert len(graph) > 100 and graph["softtiger_cli.fhir.assemble.builder"] >= {"softtiger_cli.fhir.assemble.sections"}
+
+
+def test_the_cycle_finder_finds_a_planted_cycle(tmp_path: Path) -> None:
+    """The check can fail: a cycle through a TYPE_CHECKING import, a function-level one and a relative one."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.sub.b import B\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from . import c\n")
+    (pkg / "sub" / "c.py").write_text("import pkg.a\n")
+    (pkg / "d.py").write_text("from pkg import a\nimport json\n")
+    graph = _module_graph(pkg)
+    assert graph == {"pkg": set(), "pkg.a": {"pkg.sub.b"}, "pkg.d": {"pkg.a"}, "pkg.sub": set(),
+                     "pkg.sub.b": {"pkg.sub.c"}, "pkg.sub.c": {"pkg.a"}}
+    assert _cycles(graph) == [["pkg.a", "pkg.sub.b", "pkg.sub.c"]]
+
+
 def test_no_module_is_overlong() -> None:
     long = [f"{p.relative_to(REPO)}: {n} lines" for _, p in _stage_files()
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 420]

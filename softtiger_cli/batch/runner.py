@@ -32,9 +32,13 @@ from softtiger_cli.batch.journal import Store
 from softtiger_cli.batch.output import AtomicLines, check_output_path, dumps_bundle, write_atomic, write_debug
 from softtiger_cli.batch.report import BatchResult, Failure, failure_of, report_data, summary
 from softtiger_cli.batch.sources import Source, read_source, same_file
+from softtiger_cli.core.data import Note
 from softtiger_cli.core.errors import ExitCode, OutputError, SofttigerError, UsageError
 
 IGNORED_LIMIT = 3  # this many off-schema answers before any good one: the server ignores constraints, stop
+# Note text (characters) the plan keeps for structuring, so a note is read once; past it (a batch of many
+# thousand notes), later notes are read again when their turn comes rather than all held in memory.
+KEPT_NOTES_CHARS = 64 * 1024 * 1024
 
 
 class BatchIncomplete(SofttigerError):
@@ -104,6 +108,8 @@ def run_batch(spec: BatchSpec) -> BatchResult:
     status: list[str] = ["todo"] * len(spec.sources)  # todo | done | skipped | failed
     out_names: dict[str, int] = {}
     todo: list[int] = []
+    kept: dict[int, Note] = {}  # notes to structure as the plan read them
+    kept_chars = 0
 
     def fail(i: int, code: int, reason: str, counted: bool = True) -> None:
         src = spec.sources[i]
@@ -112,7 +118,7 @@ def run_batch(spec: BatchSpec) -> BatchResult:
         if counted:
             progress.note(src.label, f"failed: {reason}", failed=True)
 
-    # plan: read every note once (cheap), decide what is already done
+    # plan: read every note (cheap), decide what is already done; keep what is left to structure, up to a limit
     early: list[tuple[int, int, str]] = []
     for i, src in enumerate(spec.sources):
         try:
@@ -133,6 +139,8 @@ def run_batch(spec: BatchSpec) -> BatchResult:
             result.skipped += 1
         else:
             todo.append(i)
+            if kept_chars + len(note.text) <= KEPT_NOTES_CHARS:
+                kept[i], kept_chars = note, kept_chars + len(note.text)
     progress = spec.progress(len(todo) + len(early))
     if result.skipped:
         progress.line(f"skipping {result.skipped} note(s) already done with these options (--force redoes them)")
@@ -149,7 +157,7 @@ def run_batch(spec: BatchSpec) -> BatchResult:
             emitter.flush()
         if todo:
             engine = spec.open_engine()
-            _process(spec, engine, todo, store, status, result, progress, interrupts, emitter, fail)
+            _process(spec, engine, todo, kept, store, status, result, progress, interrupts, emitter, fail)
         if emitter is not None:
             emitter.flush()
     except KeyboardInterrupt:
@@ -184,7 +192,7 @@ def run_batch(spec: BatchSpec) -> BatchResult:
     return result
 
 
-def _process(spec: BatchSpec, engine: Any, todo: list[int], store: Store | None,
+def _process(spec: BatchSpec, engine: Any, todo: list[int], kept: dict[int, Note], store: Store | None,
              status: list[str], result: BatchResult, progress: ProgressSink, interrupts: Interrupts,
              emitter: "_StdoutEmitter | None", fail: Callable[..., None]) -> None:
     from softtiger_cli.llm.openai import ConstraintIgnored, ServerUnavailable
@@ -197,7 +205,7 @@ def _process(spec: BatchSpec, engine: Any, todo: list[int], store: Store | None,
         src = spec.sources[i]
         t0 = time.perf_counter()
         try:
-            note = read_source(src, spec.options.lang)
+            note = kept.pop(i) if i in kept else read_source(src, spec.options.lang)  # popped: its memory goes once structured
             res = structure_note(engine, note, spec.options)
         except ServerUnavailable as exc:
             return "fatal", i, exc

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from softtiger_cli.core.data import Assertion
+from softtiger_cli.core.data import Assertion, Certainty, Subject, Time
 from softtiger_cli.core.text import Language
 from softtiger_cli.lang import SCOPED, FamilyWords, Pack, load_pack
 from softtiger_cli.lang.text import TextModel, text_model
@@ -209,7 +209,10 @@ def assert_span(note: str, start: int, end: int, sec: Section | None, sents: lis
     a, b = start - sent_start, end - sent_start
     local = tuple((lo - sent_start, hi - sent_start) for lo, hi in names if lo < sent_end and hi > sent_start)
     cues: dict[str, str] = {}
-    certainty, subject, relationship, time = "affirmed", "patient", "", "current"
+    certainty: Certainty = "affirmed"
+    subject: Subject = "patient"
+    time: Time = "current"
+    relationship = ""
     if (cue := in_scope(sentence, a, b, "resolved", local, lang)) is not None:
         time, cues["time"] = "resolved", cue
     elif (cue := in_scope(sentence, a, b, "negated", local, lang)) is not None:

@@ -24,8 +24,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Literal
 
-from softtiger_cli.core.data import Assertion
+from softtiger_cli.core.data import Assertion, ConditionStatus, MedicationStatus, ProcedureStatus
 from softtiger_cli.core.text import Language, folded
 from softtiger_cli.lang.status import StatusPack, load_status
 from softtiger_cli.lang.text import TextModel, text_model
@@ -109,7 +110,7 @@ def _authority(m: Mention) -> tuple[int, int]:
     return _matcher(m.lang).pack.section(m.section).weight, m.start  # later mentions win a tie: the end of the note holds
 
 
-def condition_status(text: str, m: Mention) -> str | None:
+def condition_status(text: str, m: Mention) -> ConditionStatus | None:
     """The status of the patient's condition named at `m` (None: the note only talks about it)."""
     a = m.assertion
     if a.subject == "family":
@@ -131,7 +132,7 @@ def condition_status(text: str, m: Mention) -> str | None:
     return "active"
 
 
-def _one_status(text: str, mentions: list[Mention]) -> tuple[str, list[Mention]] | None:
+def _one_status(text: str, mentions: list[Mention]) -> tuple[ConditionStatus, list[Mention]] | None:
     """The status of one wording of a condition: its most authoritative mention (ties to the later one);
     an affirmed mention in a clinician's section outweighs a template denial."""
     decided = [(condition_status(text, m), m) for m in mentions]
@@ -144,7 +145,8 @@ def _one_status(text: str, mentions: list[Mention]) -> tuple[str, list[Mention]]
     return status, [m for s, m in kept if (s == "absent") == (status == "absent")]
 
 
-def pick_condition(text: str, mentions: list[Mention], surface: dict[int, str]) -> list[tuple[str, list[Mention]]]:
+def pick_condition(text: str, mentions: list[Mention],
+                   surface: dict[int, str]) -> list[tuple[ConditionStatus, list[Mention]]]:
     """Statuses for a concept named in several places. One wording has one status (the end of the note
     holds); two wordings of one code ("fluid retention" denied, "edema" on exam) keep their own status when
     they differ; a relative's mentions are a separate item. `surface`: each mention's words, by start."""
@@ -153,7 +155,7 @@ def pick_condition(text: str, mentions: list[Mention], surface: dict[int, str]) 
     wordings: dict[str, list[Mention]] = {}
     for m in own:
         wordings.setdefault(folded(surface.get(m.start, text)), []).append(m)
-    by_status: dict[str, list[Mention]] = {}
+    by_status: dict[ConditionStatus, list[Mention]] = {}
     for group in wordings.values():
         decided = _one_status(text, group)
         if decided is not None:
@@ -184,8 +186,9 @@ def _clause(m: Mention) -> str:
     return before[start:] + (after[:stop.start()] if stop else after)
 
 
-def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[str, bool]:
-    """(status, explicit) of a drug named at `m`; explicit when a cue word says it, not the section.
+def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[MedicationStatus | Literal["active-dose", ""], bool]:
+    """(status, explicit) of a drug named at `m`; explicit when a cue word says it, not the section ("": a
+    relative's drug; active-dose: taken, its dose changed, which pick_medication makes active or intended).
     Cues in the drug's own clause decide first; the sentence around it after."""
     if m.assertion.subject == "family":
         return "", True
@@ -212,7 +215,7 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[str, bool]:
     return "active", False
 
 
-def pick_medication(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
+def pick_medication(mentions: list[Mention]) -> list[tuple[MedicationStatus, list[Mention]]]:
     """Statuses for a drug named in several places. An explicit cue beats a section's default, and among
     explicit ones the latest holds (the plan at the end of a note says what happens now) - except that a
     drug the patient takes and is also prescribed at a stated dose is two facts (what they take, and the new
@@ -239,7 +242,7 @@ def pick_medication(mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
     return [(max(explicit, key=lambda sm: sm[1].start)[0], every)]
 
 
-def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
+def procedure_status(m: Mention, listed_done: bool = False) -> ProcedureStatus | None:
     """completed or planned for a test or operation named at `m` (None: denied, or a relative's).
     listed_done: the item stands in a list the note says was done ("The following procedures were
     conducted:"), which outweighs the section it is written in."""
@@ -260,9 +263,9 @@ def procedure_status(m: Mention, listed_done: bool = False) -> str | None:
     return _matcher(m.lang).pack.section(m.section).unmarked_test
 
 
-def pick_procedure(mentions: list[Mention], listed_done: bool = False) -> list[tuple[str, list[Mention]]]:
+def pick_procedure(mentions: list[Mention], listed_done: bool = False) -> list[tuple[ProcedureStatus, list[Mention]]]:
     """A test done and the same test ordered again are two items: group mentions by status."""
-    groups: dict[str, list[Mention]] = {}
+    groups: dict[ProcedureStatus, list[Mention]] = {}
     for m in mentions:
         status = procedure_status(m, listed_done)
         if status is not None:

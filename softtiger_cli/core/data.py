@@ -7,9 +7,25 @@ turns it into an Extraction of Items with Spans and Assertions, `fhir/` maps an 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from softtiger_cli.core.text import Language, words
+
+# The vocabularies of the fields below (tests/test_types.py checks every literal the code assigns is one of them).
+Method = Literal["exact", "normalized", "fuzzy", "abbreviation", "pattern"]  # how a span's words were found
+Grounding = Literal[Method, "ungrounded"]
+Certainty = Literal["affirmed", "negated", "possible"]
+Subject = Literal["patient", "family"]
+Time = Literal["current", "history", "resolved", "planned", "hypothetical"]
+Origin = Literal["model", "list", "lexicon", "pattern", "both"]
+# An item's status per kind, decided by the assertion step (clinical/status.py, pipeline/decide.py)
+ConditionStatus = Literal["active", "possible", "history", "resolved", "absent", "family"]
+MedicationStatus = Literal["active", "intended", "stopped", "not-taken", "none"]
+AllergyStatus = Literal["active", "none"]
+ProcedureStatus = Literal["completed", "planned"]  # procedures and immunizations
+VisitStatus = Literal["finished", "completed", "final", "planned"]  # encounter, impression, results, plan: one each
+ItemStatus = Literal[ConditionStatus, MedicationStatus, AllergyStatus, ProcedureStatus, VisitStatus, ""]
+Criticality = Literal["high", "low", ""]  # "": the note does not say
 
 
 @dataclass(frozen=True)
@@ -29,7 +45,7 @@ class Span:
 
     start: int
     end: int
-    method: str  # exact | normalized | fuzzy | abbreviation | pattern
+    method: Method
 
     def length(self) -> int:
         return self.end - self.start
@@ -52,10 +68,10 @@ class Assertion:
     """What the note says around an item (clinical/assertions.py); its meaning per kind is decided once,
     in the assertion step (pipeline/decide.py, clinical/status.py)."""
 
-    certainty: str = "affirmed"  # affirmed | negated | possible
-    subject: str = "patient"  # patient | family
+    certainty: Certainty = "affirmed"
+    subject: Subject = "patient"
     relationship: str = ""  # for family: mother, father, ...
-    time: str = "current"  # current | history | resolved | planned | hypothetical
+    time: Time = "current"
 
 
 @dataclass
@@ -65,14 +81,14 @@ class Item:
     group: str
     values: dict[str, Any]
     spans: list[Span] = field(default_factory=list)
-    grounding: str = "ungrounded"  # exact | normalized | fuzzy | abbreviation | ungrounded
+    grounding: Grounding = "ungrounded"
     assertion: Assertion | None = None  # decided by rules on the note when the item is grounded
     onset: str | None = None  # a resolved FHIR date for the item's onset or occurrence
-    origin: str = "model"  # model | list (read from a written-out list) | lexicon | pattern | both
-    status: str = ""  # decided by the assertion step: active, absent, family, intended, planned, ... (status.py)
+    origin: Origin = "model"  # list: read from a written-out list; both: found by more than one reader
+    status: ItemStatus = ""  # decided by the assertion step (status.py)
     coding: tuple[str, str, str] | None = None  # (system, code, display) from a shipped code list
     concept: str = ""  # identity for merging when known ("icd-10-cm:I10", "drug:lisinopril"); else the text
-    criticality: str = ""  # allergies: high | low | "" (the note does not say), decided by the assertion step
+    criticality: Criticality = ""  # allergies, decided by the assertion step
 
     @property
     def key(self) -> str:

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from softtiger_cli.eval.score import Concept, matches, normalise
+from softtiger_cli.eval.match import Concept, matches, normalise
 
 STATUS_KINDS = ("condition", "medication", "allergy", "procedure", "immunization", "vital")
 

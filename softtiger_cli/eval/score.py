@@ -14,48 +14,18 @@ status, read from standard FHIR only, with status accuracy, strict F1 and harmfu
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from softtiger_cli.core.text import HAN, singular
+from softtiger_cli.eval.match import Concept, Counts, contains_in_order, matches, normalise
+from softtiger_cli.eval.status import StatusReport, is_status_gold, items_from_bundle, items_from_gold, score_status
 
 DERIVATION_REFERENCE = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
 ABSENT_UNKNOWN = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 KINDS = ("condition", "medication", "allergy", "procedure", "immunization")
 _RESOURCE_KIND = {"Condition": "condition", "MedicationStatement": "medication", "MedicationRequest": "medication",
                   "AllergyIntolerance": "allergy", "Procedure": "procedure", "Immunization": "immunization"}
-_TAG = re.compile(r"\s*\((disorder|finding|procedure|substance|organism|situation|product|observable entity|"
-                  r"regime/therapy|qualifier value|morphologic abnormality|event|body structure|edible)\)", re.I)
-
-
-@dataclass(frozen=True)
-class Concept:
-    kind: str
-    text: str
-    system: str = ""
-    code: str = ""
-
-
-def normalise(text: str) -> str:
-    text = _TAG.sub("", text.lower())
-    return " ".join(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?|[" + HAN + "]", text))
-
-
-def _contains_in_order(big: list[str], small: list[str]) -> bool:
-    it = iter(big)
-    return bool(small) and all(word in it for word in small)
-
-
-def matches(pred: Concept, gold: Concept) -> bool:
-    if pred.kind != gold.kind:
-        return False
-    if pred.code and gold.code and pred.system == gold.system:
-        return pred.code == gold.code
-    p, g = [singular(w) for w in normalise(pred.text).split()], [singular(w) for w in normalise(gold.text).split()]
-    return _contains_in_order(p, g) or _contains_in_order(g, p)
-
 
 
 def _cc_text(cc: Any) -> tuple[str, str, str]:
@@ -84,25 +54,6 @@ def concepts_from_bundle(bundle: dict[str, Any]) -> list[Concept]:
         if text or code:
             out.append(Concept(kind, text, system, code))
     return out
-
-
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, other: "Counts") -> None:
-        self.tp += other.tp
-        self.fp += other.fp
-        self.fn += other.fn
-
-    def scores(self) -> dict[str, float]:
-        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3),
-                "tp": self.tp, "fp": self.fp, "fn": self.fn}
 
 
 def score(pred: list[Concept], gold: list[Concept]) -> dict[str, Counts]:
@@ -144,8 +95,6 @@ def load_gold(folder: Path) -> list[GoldNote]:
     """Gold in the eval-dev format (NAME.txt + NAME.gold.json) or as gold FHIR Bundles (NAME.gold.json).
 
     Gold items that carry a `status` (aci-annotated/, ANNOTATION.md) are status gold, scored by eval.status."""
-    from softtiger_cli.eval.status import is_status_gold, items_from_gold
-
     out = []
     for gold_path in sorted(folder.glob("*.gold.json")):
         name = gold_path.name[: -len(".gold.json")]
@@ -183,7 +132,7 @@ def chief_complaint_hit(bundle: dict[str, Any], chief: str) -> bool:
                     texts.append(v)
                 elif isinstance(v, dict):
                     texts.append(_cc_text(v.get("value", [{}])[0] if "value" in v else v)[0])
-    return any(_contains_in_order(normalise(t).split(), target) for t in texts if t)
+    return any(contains_in_order(normalise(t).split(), target) for t in texts if t)
 
 
 @dataclass
@@ -215,8 +164,6 @@ class Report:
             for kind, c in score(concepts_from_bundle(bundle), gold.concepts).items():
                 self.counts[kind].add(c)
         if gold.status_items is not None:
-            from softtiger_cli.eval.status import StatusReport, items_from_bundle, score_status
-
             self.scored_notes += 1
             if self.status is None:
                 self.status = StatusReport()

@@ -5,7 +5,7 @@ condition, medication, allergy, procedure, immunization, vital.
 
 A Bundle is read as standard FHIR only by eval.fhir_items (R4B or R5; never softtiger's own extensions).
 
-Matching: within a kind, the text matcher of score.py (normalised, one text's words in order inside the
+Matching: within a kind, the text matcher of match.py (normalised, one text's words in order inside the
 other's). A vital also matches when the gold text names a sign loosely ("BP", "pulse", "O2 sat") and the
 Observation carries that sign's LOINC code, or its text names the same sign. Each gold item takes at most one
 prediction, greedily in gold order, in two passes: first predictions whose text and status both match, then
@@ -28,7 +28,7 @@ from typing import Any
 
 from softtiger_cli.eval.fhir_items import (STATUS_KINDS, StatusItem, is_status_gold, item_matches, items_from_bundle,
                                           items_from_gold, vital_sign)
-from softtiger_cli.eval.score import Counts, normalise
+from softtiger_cli.eval.match import Counts, normalise
 
 __all__ = ["STATUS_KINDS", "StatusItem", "is_status_gold", "item_matches", "items_from_bundle", "items_from_gold",
            "vital_sign", "score_status", "harmful_errors", "StatusReport", "StatusCounts", "NoteResult"]

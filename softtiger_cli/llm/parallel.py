@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from softtiger_cli.core import crash
 from softtiger_cli.core.errors import GenerationError, ModelError
-from softtiger_cli.llm.base import Generation, Request
-
-if TYPE_CHECKING:  # pragma: no cover - types only: engine.py imports this module
-    from softtiger_cli.llm.engine import Engine
+from softtiger_cli.llm.base import Generation, Request, Segment
 
 N_BATCH = 512  # tokens per llama_decode call (prompt rests are split across calls)
 
@@ -58,6 +55,25 @@ class Answer:
             generated_tokens=self.generated, full_masks=self.full_masks, seconds=seconds, stop=self.stop,
             forced_closes=self.forced, model_seconds=self.model_seconds,
         )
+
+
+class DecodingEngine(Protocol):
+    """What the decoder uses of llm/engine.Engine (which imports this module): its llama.cpp handles and
+    sizes, its tokenizer and grammars, and its greedy step."""
+
+    _lib: Any  # the llama_cpp module
+    _vocab: Any
+    llm: Any  # llama_cpp.Llama
+    config: Any  # EngineConfig (flash_attn)
+    n_ctx: int
+    n_vocab: int
+    threads: int
+
+    def tokenize_segments(self, segments: list[Segment]) -> list[int]: ...
+
+    def grammar(self, gbnf: str, root: str = "root") -> Any: ...
+
+    def step(self, answer: Answer, logits: np.ndarray) -> int: ...
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -111,7 +127,7 @@ def cells_needed(prompts: list[list[int]], plans: list[Share], budgets: list[int
 class ParallelDecoder:
     """A second llama.cpp context on the engine's model, with `n_seq` sequences in a unified KV cache."""
 
-    def __init__(self, engine: "Engine", n_seq: int, unified: bool = False, n_ctx_seq: int | None = None) -> None:
+    def __init__(self, engine: DecodingEngine, n_seq: int, unified: bool = False, n_ctx_seq: int | None = None) -> None:
         lib = engine._lib
         self.engine = engine
         self._lib = lib

@@ -21,7 +21,7 @@ from softtiger_cli.clinical.assertions import assert_span
 from softtiger_cli.clinical.dates import resolve
 from softtiger_cli.clinical.medications import dosage_text, drug_text, product_name
 from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure
-from softtiger_cli.core.data import Assertion, Extraction, Item, Span
+from softtiger_cli.core.data import Assertion, ConditionStatus, Criticality, Extraction, Item, Span
 from softtiger_cli.core.text import Language, folded, han_count, words
 from softtiger_cli.lang.status import StatusPack, load_status
 from softtiger_cli.note.sections import Section
@@ -68,8 +68,9 @@ def _words(lang: Language) -> _Words:
     """A language's visit, onset and severity words as patterns, compiled once."""
     return _compile(load_status(lang))
 _DATE_FIELDS = {"problems": "onsetString", "procedures": "performedString", "immunizations": "occurrenceString"}
-_MODEL_STATUS = {"refuted": "absent", "provisional": "possible", "differential": "possible",
-                 "unconfirmed": "possible", "inactive": "history", "resolved": "resolved", "remission": "resolved"}
+_MODEL_STATUS: dict[str, ConditionStatus] = {
+    "refuted": "absent", "provisional": "possible", "differential": "possible", "unconfirmed": "possible",
+    "inactive": "history", "resolved": "resolved", "remission": "resolved"}
 
 
 def mentions_of(item: Item, analysis: NoteAnalysis) -> list[Mention]:
@@ -210,7 +211,7 @@ def onset_phrase(text: str, lang: Language = "en") -> str:
     return near.group(0).strip() if near else ""
 
 
-def criticality(item: Item, note: str, lang: Language = "en") -> str:
+def criticality(item: Item, note: str, lang: Language = "en") -> Criticality:
     """An allergy's criticality from the words near its substance: high (a severe word), low (a mild one),
     or "" when the note does not say. Decided here once; assembly only writes it."""
     if not item.spans:
@@ -228,7 +229,7 @@ def _parse_iso(value: str | None) -> dt.date | None:
         return None
 
 
-PATIENT_CONDITION = ("active", "possible", "history", "resolved")
+PATIENT_CONDITION: tuple[ConditionStatus, ...] = ("active", "possible", "history", "resolved")
 _NO_SECTION = Section(0, 0, "", "other", 0)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from softtiger_cli.clinical.abbreviations import expand_text
 from softtiger_cli.clinical.assertions import RELATION_CODES
-from softtiger_cli.core.data import Item
+from softtiger_cli.core.data import ConditionStatus, Item
 
 ABSENT_UNKNOWN = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 NO_KNOWN = {"allergies": ("no-known-allergies", "No known allergies"),
@@ -28,10 +28,11 @@ NO_KNOWN = {"allergies": ("no-known-allergies", "No known allergies"),
 ADHERENCE = "http://hl7.org/fhir/CodeSystem/medication-statement-adherence"
 ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 DAR_URL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-CONDITION_SECTION = {"active": "problems", "possible": "problems", "history": "past_illness",
-                     "resolved": "past_illness", "absent": "negatives"}
-_CLINICAL = {"active": "active", "possible": "active", "history": "inactive", "resolved": "resolved", "absent": ""}
-_VERIFICATION = {"possible": "provisional", "absent": "refuted"}
+CONDITION_SECTION: dict[ConditionStatus, str] = {"active": "problems", "possible": "problems", "history": "past_illness",
+                                                 "resolved": "past_illness", "absent": "negatives"}
+_CLINICAL: dict[ConditionStatus, str] = {"active": "active", "possible": "active", "history": "inactive",
+                                         "resolved": "resolved", "absent": ""}
+_VERIFICATION: dict[ConditionStatus, str] = {"possible": "provisional", "absent": "refuted"}
 
 
 def status_values(item: Item, note: str, version: str) -> dict[str, Any]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from softtiger_cli.fhir.assemble.builder import BundleBuilder
+from typing import Any, Protocol
 
 LOINC = "http://loinc.org"
 EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
@@ -45,7 +42,16 @@ def narrative(lines: list[str], empty: str = "No information about this was foun
 
 
 
-def composition(b: "BundleBuilder", url: str, timestamp: str, device_url: str, encounter_url: str | None) -> dict[str, Any]:
+class BundleParts(Protocol):
+    """What the Composition reads of the bundle under construction (builder.BundleBuilder, which imports this
+    module): the FHIR version, the Patient's url and each section's (url, line) entries."""
+
+    version: str
+    patient_url: str
+    sections: dict[str, list[tuple[str, str]]]
+
+
+def composition(b: BundleParts, url: str, timestamp: str, device_url: str, encounter_url: str | None) -> dict[str, Any]:
     """The IPS Composition: every section with entries, and the required ones even when empty."""
     sections = []
     for sdef in SECTIONS:
