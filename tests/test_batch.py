@@ -204,9 +204,9 @@ def test_a_batch_reads_each_note_once(tmp_path: Path, monkeypatch: pytest.Monkey
     reads: list[str] = []
     real = sources.read_note
 
-    def counting(arg: str):
+    def counting(arg: str, lang: str = "auto"):
         reads.append(Path(arg).relative_to(tmp_path / "notes").as_posix())
-        return real(arg)
+        return real(arg, lang)
 
     monkeypatch.setattr(sources, "read_note", counting)
     result = _batch(tmp_path / "notes", tmp_path / "out", concurrency=concurrency)
