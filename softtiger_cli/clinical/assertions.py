@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from softtiger_cli.core.data import Assertion, Certainty, Subject, Time
 from softtiger_cli.core.text import Language
 from softtiger_cli.lang import SCOPED, FamilyWords, Pack, load_pack
-from softtiger_cli.lang.text import TextModel, text_model
+from softtiger_cli.lang.text import LANGUAGES, TextModel, text_model
 from softtiger_cli.note.sections import Section, Sentence
 
 FAMILY_KINDS = ("family",)
@@ -86,27 +86,28 @@ def _compile(pack: Pack) -> _Matcher:
               if (cues := [r.literal for r in pack.of("pseudo") if r.blocks == category])}
     term = r"(?<![a-z])(" + _alt([r.literal for r in pack.of("terminate")]) + r")(?![a-z])" + \
         ("|[" + re.escape(pack.terminate_chars) + "]" if pack.terminate_chars else "")
-    fam = pack.family
+    fam, tm = pack.family, text_model(pack.code)
+    b, gap, stops = tm.edge, tm.gap, tm.stops  # English: \b, \s+ and ".;" (no character needs escaping in [...])
     rel = r"(?:" + _alt(list(pack.relatives)) + r")s?"
     sides, poss = _alt(fam.sides), _alt(fam.possessive)
     return _Matcher(
         scoped=scoped, pseudo=pseudo, term=re.compile(term, re.I),
-        ongoing=re.compile(r"\b(?:" + _alt(pack.ongoing) + r")\b", re.I),
+        ongoing=re.compile(b + r"(?:" + _alt(pack.ongoing) + r")" + b, re.I),
         relatives=pack.relatives, relative=re.compile(rel, re.I),
         # A relative before the item, linked to it ("her mother had breast cancer", "father: MI at 50").
-        family_before=re.compile(r"\b(?:(?:" + sides + r")\s+)?" + rel + r"(?:" + poss + r")?\b(?=[^.;]*?\b(?:" +
-                                 _alt(fam.links) + r")\b|\s*(?:" + poss + r"|:|-|\())", re.I),
-        family_after=re.compile(r"\b(?:" + _alt(fam.after_links) + r")\s+(?:" + _alt(fam.after_determiners) +
-                                r")?\s*(?:" + sides + r")?\s*" + rel + r"|\b(?:" + _alt(fam.after) + r")", re.I),
-        family_lead=re.compile(r"\b(?:" + _alt(fam.leads) + r")\b(?:" + "|".join(map(_tail, fam.lead_tails)) + r")?",
-                               re.I),
+        family_before=re.compile(b + r"(?:(?:" + sides + r")" + gap + r")?" + rel + r"(?:" + poss + r")?" + b +
+                                 r"(?=[^" + stops + r"]*?" + b + r"(?:" + _alt(fam.links) + r")" + b +
+                                 r"|\s*(?:" + poss + r"|:|-|\())", re.I),
+        family_after=re.compile(b + r"(?:" + _alt(fam.after_links) + r")" + gap + r"(?:" + _alt(fam.after_determiners) +
+                                r")?\s*(?:" + sides + r")?\s*" + rel + r"|" + b + r"(?:" + _alt(fam.after) + r")", re.I),
+        family_lead=re.compile(b + r"(?:" + _alt(fam.leads) + r")" + b + r"(?:" + "|".join(map(_tail, fam.lead_tails)) +
+                               r")?", re.I),
         # A relative named as informant or companion, not as the one with the disease.
-        informant=re.compile(r"\b(?:" + _alt(fam.informant_before, spaced=True) + r")\s+(?:" +
+        informant=re.compile(b + r"(?:" + _alt(fam.informant_before, spaced=True) + r")" + gap + r"(?:" +
                              _alt(fam.informant_links) + r")?\s*(?:" + _alt(fam.informant_determiners) + r")?\s*" +
-                             rel + r"\b|\b" + rel + r"\s+(?:" +
-                             _alt(fam.informant_after) + r")\b", re.I),
-        breaks=re.compile(r"[.;]|\b(?:" + _alt(fam.breaks) + r")\b", re.I),
-        side=re.compile(r"^(?:" + sides + r")\s+", re.I),
+                             rel + b + r"|" + b + rel + gap + r"(?:" + _alt(fam.informant_after) + r")" + b, re.I),
+        breaks=re.compile(r"[" + stops + r"]|" + b + r"(?:" + _alt(fam.breaks) + r")" + b, re.I),
+        side=re.compile(r"^(?:" + sides + r")" + gap, re.I),
         family=fam,
         text=text_model(pack.code),
     )
@@ -120,6 +121,15 @@ def _matcher(lang: Language) -> _Matcher:
 
 _MATCHER = _matcher("en")
 RELATION_CODES: Mapping[str, tuple[str, str]] = _MATCHER.relatives  # v3-RoleCode family members
+
+
+def relation_code(display: str) -> str:
+    """The v3-RoleCode of a relative's display ("mother" -> MTH), from any language's relatives ("" if none)."""
+    for lang in LANGUAGES:
+        code = next((c for c, d in _matcher(lang).relatives.values() if d == display), "")
+        if code:
+            return code
+    return ""
 
 
 def _blocked(spans: list[tuple[int, int]], start: int, end: int) -> bool:

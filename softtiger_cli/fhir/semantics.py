@@ -18,7 +18,9 @@ ABSENT_UNKNOWN_CODES = frozenset({
     "no-known-immunizations", "no-device-info", "no-known-devices"})
 ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 ROLE_CODES = frozenset({"MTH", "FTH", "SIS", "BRO", "SONC", "DAUC", "GRMTH", "GRFTH", "AUNT", "UNCLE", "COUSN", "SIB",
-                        "PRN", "GRPRN", "FAMMEMB", "CHILD", "SPS", "NMTH", "NFTH", "NSIS", "NBRO"})
+                        "PRN", "GRPRN", "FAMMEMB", "CHILD", "SPS", "NMTH", "NFTH", "NSIS", "NBRO",
+                        "MGRFTH", "MGRMTH", "PGRFTH", "PGRMTH", "EBRO", "ESIS", "YBRO", "YSIS", "MUNCLE", "PUNCLE",
+                        "MAUNT", "PAUNT"})
 DAR_URL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 LOINC = "http://loinc.org"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"

@@ -53,14 +53,15 @@ class TextModel:
     plain_heading: re.Pattern[str]
     inline_heading: re.Pattern[str]
     han_boundaries: bool  # cue words may touch Han characters (no spaces between Chinese words)
+    edge: str  # a word boundary, as a pattern: English \b; Chinese anywhere but inside a Latin word
+    gap: str  # the blank between two words of a phrase: English needs one, Chinese writes none
+    stops: str  # characters that end a clause for a relative's reach ("her mother had ...; she ...")
     min_letters: int = 3  # Latin letters a plausible name needs
     min_han: int = 0  # or Han characters (0: Han alone never suffices)
 
     def bounded(self, alternation: str) -> str:
         """`alternation` as whole words: never inside a Latin word; next to Han only where the language allows."""
-        if not self.han_boundaries:
-            return r"\b(?:" + alternation + r")\b"
-        return r"(?<![A-Za-z0-9_])(?:" + alternation + r")(?![A-Za-z0-9_])"
+        return self.edge + "(?:" + alternation + ")" + self.edge
 
     def word_count(self, text: str) -> int:
         """Words in `text` as scopes count them."""
@@ -98,7 +99,8 @@ _EN_PLAIN = re.compile(r"^[ \t]*(?P<name>[A-Za-z][A-Za-z /&'-]{1,40}?)[ \t]*$", 
 _EN_INLINE = re.compile(r"^[ \t]*(?P<name>[A-Za-z][A-Za-z /&'-]{1,40}):[ \t]+(?=\S)", re.M)
 _EN_SENTENCE = re.compile(r"(?<=[.!?;])[ \t]+(?=[A-Z0-9(\"'])|\n(?=[ \t]*\S)")
 
-ENGLISH = TextModel("en", _EN_SENTENCE, _EN_HEADING, _EN_PLAIN, _EN_INLINE, han_boundaries=False)
+ENGLISH = TextModel("en", _EN_SENTENCE, _EN_HEADING, _EN_PLAIN, _EN_INLINE, han_boundaries=False, edge=r"\b",
+                    gap=r"\s+", stops=".;")
 
 # Chinese headings: "【主诉】", "主诉：", "一、主诉：", "（一）既往史", each alone on its line or leading it.
 _ZH_NUMBER = r"(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．](?!\d))?[ \t]*"
@@ -112,7 +114,8 @@ _ZH_INLINE = re.compile(
     rf"{_ZH_NAME})[ \t]*[:：])[ \t]*(?=\S)", re.M)
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；!?])[ \t]*(?=\S)|(?<=[.;])[ \t]+(?=[A-Z0-9(\"'])|\n(?=[ \t]*\S)")
 
-CHINESE = TextModel("zh", _ZH_SENTENCE, _ZH_HEADING, _ZH_PLAIN, _ZH_INLINE, han_boundaries=True, min_han=2)
+CHINESE = TextModel("zh", _ZH_SENTENCE, _ZH_HEADING, _ZH_PLAIN, _ZH_INLINE, han_boundaries=True,
+                    edge=r"(?:(?<![A-Za-z0-9_])|(?![A-Za-z0-9_]))", gap=r"\s*", stops=".;。；", min_han=2)
 
 _MODELS: dict[str, TextModel] = {"en": ENGLISH, "zh": CHINESE}
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from softtiger_cli.clinical.abbreviations import expand_text
-from softtiger_cli.clinical.assertions import RELATION_CODES
+from softtiger_cli.clinical.assertions import relation_code
 from softtiger_cli.core.data import ConditionStatus, Item
 
 ABSENT_UNKNOWN = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
@@ -120,7 +120,7 @@ def reshape(res: dict[str, Any], item: Item, patient_url: str, version: str) -> 
 
 def _family(res: dict[str, Any], item: Item, patient_url: str) -> dict[str, Any]:
     rel = item.assertion.relationship if item.assertion else ""
-    code = next((c for c, d in RELATION_CODES.values() if d == rel), "")
+    code = relation_code(rel)
     relationship = ({"coding": [{"system": ROLE_CODE, "code": code, "display": rel}]} if code
                     else {"coding": [{"system": ROLE_CODE, "code": "FAMMEMB", "display": "family member"}]})
     condition = {"code": concept(res.get("code", {}).get("text", item.text), item.coding)}

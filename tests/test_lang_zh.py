@@ -1,0 +1,115 @@
+"""The Chinese pack (lang/zh) through the real assertion step and section reader, with the zh text model.
+
+Every rule's example must be decided by that rule (without it, the example reads differently), as for English
+(tests/test_lang.py); each family word, heading shape, relative and sentence end has its own case. Sentences
+here are written for the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from softtiger_cli.clinical import assertions
+from softtiger_cli.clinical.assertions import assert_span, relation_code
+from softtiger_cli.core.data import Assertion
+from softtiger_cli.fhir.semantics import ROLE_CODES
+from softtiger_cli.lang import ContextRule, Pack, load_pack
+from softtiger_cli.lang.text import CHINESE, choose_language, detect_language
+from softtiger_cli.note.sections import section_at, sections, sentences
+
+PACK = load_pack("zh")
+FIELD = {"affirmed": "certainty", "negated": "certainty", "possible": "certainty", "patient": "subject",
+         "family": "subject", "current": "time", "history": "time", "resolved": "time", "planned": "time",
+         "hypothetical": "time"}
+
+
+def _assert(note: str, target: str) -> Assertion:
+    start = note.index(target)
+    secs = sections(note, "zh")
+    sec = section_at(secs, start)
+    assert sec is not None
+    return assert_span(note, start, start + len(target), sec, sentences(note, sec.body_start, sec.end, "zh"),
+                       (), "zh")[0]
+
+
+def _shows(monkeypatch: pytest.MonkeyPatch, without: Pack, note: str, target: str, field: str, value: str) -> None:
+    assert getattr(_assert(note, target), field) == value
+    compiled = assertions._compile(without)
+    monkeypatch.setattr(assertions, "_matcher", lambda lang: compiled)
+    assert getattr(_assert(note, target), field) != value, "reads the same without it: it does not decide"
+
+
+@pytest.mark.parametrize("rule", PACK.rules, ids=lambda r: f"{r.category}-{r.direction}-{r.literal}")
+def test_each_chinese_rule_decides_its_example(rule: ContextRule, monkeypatch: pytest.MonkeyPatch) -> None:
+    if rule.unreachable:
+        pytest.skip(f"unreachable: {rule.unreachable}")
+    without = replace(PACK, rules=tuple(r for r in PACK.rules if r is not rule))
+    _shows(monkeypatch, without, rule.example, rule.target, FIELD[rule.expect], rule.expect)
+
+
+_FAMILY = [("links", w, f"父亲{w}糖尿病。", "family") for w in PACK.family.links] + [
+    ("leads", w, f"{w}糖尿病。", "family") for w in PACK.family.leads] + [
+    ("informant_after", w, f"母亲{w}既往有糖尿病。", "patient") for w in PACK.family.informant_after] + [
+    ("informant_before", w, f"{w}母亲带来就诊，有糖尿病。", "patient") for w in PACK.family.informant_before] + [
+    ("after", w, f"糖尿病{w}。", "family") for w in PACK.family.after] + [
+    ("breaks", w, f"母亲患感冒，{w}有糖尿病。", "patient") for w in PACK.family.breaks]
+
+
+@pytest.mark.parametrize(("key", "word", "note", "subject"), _FAMILY, ids=[f"{k}-{w}" for k, w, _, _ in _FAMILY])
+def test_each_chinese_family_word_decides(key: str, word: str, note: str, subject: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    words = tuple(w for w in getattr(PACK.family, key) if w != word)
+    without = replace(PACK, family=replace(PACK.family, **{key: words}))
+    if not words:  # the only word of its list: the list cannot be emptied, so check the reading alone
+        assert _assert(note, "糖尿病").subject == subject
+        return
+    _shows(monkeypatch, without, note, "糖尿病", "subject", subject)
+
+
+@pytest.mark.parametrize(("word", "code", "display"), [(w, c, d) for w, (c, d) in PACK.relatives.items()])
+def test_each_chinese_relative_is_named_with_its_role(word: str, code: str, display: str) -> None:
+    a = _assert(f"{word}患糖尿病。", "糖尿病")
+    assert (a.subject, a.relationship) == ("family", display)
+    assert code in ROLE_CODES and relation_code(display) == code
+
+
+@pytest.mark.parametrize(("kind", "heading"), [(k, h) for k, names in PACK.headings.items() for h in names
+                                               if not h.isascii()])
+def test_each_chinese_heading_names_its_section_in_every_shape(kind: str, heading: str) -> None:
+    other, other_kind = ("诊疗计划", "plan") if kind != "plan" else ("过敏史", "allergies")
+    for note in (f"{heading}：\n第一段。\n{other}：\n第二段。\n", f"【{heading}】第一段。\n【{other}】第二段。\n",
+                 f"一、{heading}\n第一段。\n二、{other}\n第二段。\n", f"{heading}:第一段。\n{other}: 第二段。\n"):
+        assert [s.kind for s in sections(note, "zh")] == [kind, other_kind], note
+
+
+def test_chinese_sentences_end_at_full_width_marks_without_spaces() -> None:
+    text = "患者咳嗽3天。无发热！是否胸痛？否认；BP 130/80mmHg。Plan: rest."
+    got = [text[s.start:s.end] for s in sentences(text, lang="zh")]
+    assert got == ["患者咳嗽3天。", "无发热！", "是否胸痛？", "否认；", "BP 130/80mmHg。", "Plan: rest."]
+
+
+def test_the_language_is_chosen_by_the_share_of_han_characters() -> None:
+    chinese = "主诉：咳嗽、咳痰3天。现病史：患者3天前受凉后出现咳嗽，BP 130/80 mmHg，SpO2 98%。"
+    english = "Chief complaint: cough for 3 days. The patient, 王伟, reports a dry cough and no fever at home."
+    assert detect_language(chinese) == "zh" and detect_language(english) == "en"
+    assert choose_language(english, "zh") == "zh" and choose_language(chinese, "auto") == "zh"
+    with pytest.raises(ValueError, match="--lang 'fr'"):
+        choose_language(chinese, "fr")
+
+
+def test_chinese_words_and_scopes() -> None:
+    assert CHINESE.plausible("胸痛") and not CHINESE.plausible("痛") and CHINESE.plausible("COPD")
+    assert CHINESE.word_count("无明显发热") == 3 and CHINESE.last_words("患者无明显发热", 2) == "显发热"
+    # a Latin cue never matches inside a Latin word; a Han cue may touch Han characters
+    import re
+    assert re.findall(CHINESE.bounded("无|no"), "无发热 nonsense no") == ["无", "no"]
+
+
+def test_a_missing_chinese_file_falls_back_to_english() -> None:
+    from softtiger_cli.lang.pack import shipped
+
+    folder, code = shipped("zh", "abbreviations.toml")
+    assert code in ("en", "zh") and (folder / "abbreviations.toml").is_file()
+    assert shipped("zh", "context.toml")[1] == "zh"
