@@ -113,3 +113,29 @@ def test_a_missing_chinese_file_falls_back_to_english() -> None:
     folder, code = shipped("zh", "abbreviations.toml")
     assert code in ("en", "zh") and (folder / "abbreviations.toml").is_file()
     assert shipped("zh", "context.toml")[1] == "zh"
+
+
+def _show(v) -> str:  # noqa: ANN001 - a Vital
+    if v.kind == "bp":
+        parts = dict(v.components)
+        return f"bp {parts['systolic']:g}/{parts['diastolic']:g}"
+    return f"{v.kind} {v.value:g} {v.unit}"
+
+
+def test_each_chinese_vital_entry_reads_its_example() -> None:
+    from softtiger_cli.clinical.vitals import read_vitals
+    from softtiger_cli.lang.measures import load_measures
+
+    entries = load_measures("zh").vitals.entries
+    assert {e.kind for e in entries} >= {"bp", "hr", "rr", "temp", "spo2", "weight", "height"}
+    for entry in entries:
+        assert [_show(v) for v in read_vitals(entry.example, "zh")] == [entry.expect], entry.example
+
+
+def test_a_chinese_exam_line_gives_every_vital_sign_once() -> None:
+    from softtiger_cli.clinical.vitals import read_vitals
+
+    line = "查体：T 36.8℃ P 80次/分 R 18次/分 BP 130/80mmHg，SpO2 98%。体重 65kg，身高 170cm。"
+    assert [_show(v) for v in read_vitals(line, "zh")] == [
+        "temp 36.8 Cel", "hr 80 /min", "rr 18 /min", "bp 130/80", "spo2 98 %", "weight 65 kg", "height 170 cm"]
+    assert read_vitals("患者3天前出现咳嗽，P2亢进。", "zh") == []
