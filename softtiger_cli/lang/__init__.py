@@ -5,6 +5,8 @@ relatives.toml, sections.toml (pack.py); status.toml, visit.toml (status.py); vo
 (vocab.py); lists.toml, synthea.toml (lists.py; a generator's file applies only to notes with its markers);
 findings.toml (findings.py); medications.toml (medications.py); vitals.toml, dates.toml, abbreviations.toml
 with lang/common/vitals.toml (measures.py). README's "Clinical language as data" says what each holds.
+lang/zh/ holds Chinese; a file a language does not have yet is read from lang/en/ (pack.shipped). text.py
+is the text model of each language (sentences, heading shapes, boundaries, scope counts, plausible names).
 
 Adding a rule: append a `[[rule]]` table in its category's place (the first cue in file order that fits wins),
 with an example sentence of your own in which that cue decides the target. tests/test_lang.py runs every
