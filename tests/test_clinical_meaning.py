@@ -11,9 +11,9 @@ from softtiger_cli.clinical.abbreviations import abbreviations_for, expand, expa
 from softtiger_cli.fhir.assemble import AssemblyOptions, assemble
 from softtiger_cli.clinical.assertions import assert_span
 from softtiger_cli.clinical.dates import find_note_date, resolve
-from softtiger_cli.core.data import Item
 from softtiger_cli.pipeline.analyse import analyse
 from softtiger_cli.pipeline.decide import decide
+from softtiger_cli.pipeline.extract import answer_item
 from softtiger_cli.pipeline.ground import find_with_abbreviations, ground_item
 from conftest import hand_extraction
 from softtiger_cli.note.grounding import Grounder
@@ -92,8 +92,9 @@ def _hand_built(values_list: list[dict]) -> dict:
     analysis = analyse(note)
     ex, schemas = hand_extraction(note, note_date="2026-03-14")
     for values in values_list:
-        item = Item("problems", dict(values))
-        ground_item(item, analysis.grounder, schemas["ips"]["properties"]["problems"]["items"], False, (0, len(NOTE)))
+        node = schemas["ips"]["properties"]["problems"]["items"]
+        item = answer_item("problems", values, node)
+        ground_item(item, analysis.grounder, node, False, (0, len(NOTE)))
         if item.spans:
             ex.groups["problems"] += decide(item, ex, analysis)
     ex.vitals = analysis.vitals

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 
 from conftest import EXAMPLES, PINNED_TIMESTAMP, hand_extraction
-from softtiger_cli.core.data import Item
 from softtiger_cli.fhir.assemble import REQUIRED_SECTION_CODES, AssemblyOptions, assemble
 from softtiger_cli.fhir.schema import TASKS
 from softtiger_cli.fhir.validate import validate_bundle
 from softtiger_cli.note.reader import decode_note
 from softtiger_cli.pipeline.analyse import analyse
-from softtiger_cli.pipeline.extract import add_list_items, settle
+from softtiger_cli.pipeline.extract import add_list_items, answer_item, settle
 from softtiger_cli.pipeline.ground import ground_item
 
 ALL = ("ips", "impression", "encounter")
@@ -38,8 +37,8 @@ def structured(text: str, proposals: list[tuple[str, dict[str, Any]]] = (), vers
     for group in singles - given - {"patient"}:
         proposals = [*proposals, (group, {})]
     for group, values in proposals:
-        item = Item(group, dict(values))
         node = item_schemas[group] if group in singles else item_schemas[group]["items"]
+        item = answer_item(group, values, node)
         ground_item(item, analysis.grounder, node, group in singles)
         ex.groups[group].append(item)
     settle(ex, analysis, item_schemas, singles, "drop")

@@ -44,7 +44,8 @@ def _reads(cue: Cue) -> str:
     if applies == "procedure":
         return procedure_status(_mention(example, at, len(target), cue.section)) or ""
     if applies == "allergy":
-        return decide.criticality(Item("allergies", {"code": target}, [Span(at, at + len(target), "exact")]), example)
+        return decide.criticality(Item("allergies", {"code": target}, [Span(at, at + len(target), "exact")],
+                                       text_field="code"), example)
     if applies == "dated":
         return decide.onset_phrase(example)
     if cue.category == "visit-time":
@@ -147,9 +148,9 @@ def test_an_allergys_severity_is_read_as_far_as_the_pack_says() -> None:
     reach = PACK.window["allergy_chars"]
     for gap, reads in ((reach - len("severe"), "high"), (reach - len("severe") + 1, "")):
         note = "severe" + " " * gap + "latex"
-        item = Item("allergies", {"code": "latex"}, [Span(len(note) - 5, len(note), "exact")])
+        item = Item("allergies", {"code": "latex"}, [Span(len(note) - 5, len(note), "exact")], text_field="code")
         assert decide.criticality(item, note) == reads
-    assert decide.criticality(Item("allergies", {"code": "latex"}), "severe latex") == ""  # no span: not said
+    assert decide.criticality(Item("allergies", {"code": "latex"}, text_field="code"), "severe latex") == ""  # no span: not said
 
 
 def test_the_pack_loads_once_and_holds_every_category() -> None:

@@ -63,8 +63,8 @@ def _condition_at(text: str, target: str) -> str:
 def _combined(text: str, target: str, group: str, origin: str = "model") -> str:
     """Whether combine() keeps a proposed item of `group` whose words are `target` in the note."""
     at = text.index(target)
-    item = Item(group, {next(iter(LISTS[group]["items"]["properties"])): target}, [Span(at, at + len(target), "exact")],
-                "exact", origin=origin)
+    first = next(iter(LISTS[group]["items"]["properties"]))
+    item = Item(group, {first: target}, [Span(at, at + len(target), "exact")], "exact", origin=origin, text_field=first)
     return "kept" if candidates.combine([], [item], analyse(Note(text, "<test>", ""))) else "dropped"
 
 

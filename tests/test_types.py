@@ -203,7 +203,7 @@ def _unmapped(group: str, rtype: str, statuses: tuple[str, ...]) -> list[str]:
     for version in ("R4B", "R5"):
         outputs: dict[str, str] = {}
         for status in statuses:
-            item = Item(group, {"code": "asthma"}, status=status)  # type: ignore[arg-type]
+            item = Item(group, {"code": "asthma"}, status=status, text_field="code")  # type: ignore[arg-type]
             res: dict[str, Any] = {"resourceType": rtype, "subject": {"reference": "urn:uuid:p"}, "code": {"text": "x"}}
             try:
                 values = status_values(item, "", version)

@@ -107,7 +107,8 @@ def test_sections_and_sentences_round_trip() -> None:
 
 
 def test_merge_and_plausibility() -> None:
-    items = [Item("problems", {"code": "HTN"}), Item("problems", {"code": "htn", "clinicalStatus": "active"})]
+    items = [Item("problems", {"code": "HTN"}, text_field="code"),
+             Item("problems", {"code": "htn", "clinicalStatus": "active"}, text_field="code")]
     merged = merge_items(items)
     assert len(merged) == 1 and merged[0].values["clinicalStatus"] == "active"
     note = "CHIEF COMPLAINT\nKnee pain."

@@ -21,11 +21,12 @@ def _extraction(empty: bool = False) -> Extraction:
     groups = {g: [] for g in ("patient", "problems", "medications", "allergies", "procedures", "immunizations", "results", "plan")}
     if not empty:
         groups["problems"] = [Item("problems", {"code": "Hypertension", "clinicalStatus": "active", "onsetString": "2015"},
-                                   [Span(0, 12, "exact")], "exact")]
+                                   [Span(0, 12, "exact")], "exact", text_field="code")]
         groups["medications"] = [Item("medications", {"medicationCodeableConcept": "Lisinopril 10 mg", "status": "active",
-                                                      "dosage": "daily"}, [Span(25, 41, "exact")], "exact")]
+                                                      "dosage": "daily"}, [Span(25, 41, "exact")], "exact",
+                                      text_field="medicationCodeableConcept")]
         groups["allergies"] = [Item("allergies", {"code": "penicillin", "criticality": "low", "reaction": "hives"},
-                                    [Span(62, 72, "exact")], "exact")]
+                                    [Span(62, 72, "exact")], "exact", text_field="code")]
     del groups["patient"]
     return Extraction(note=note, tasks=("ips",), version="R4B", model_label="test", groups=groups,
                       group_task={g: "ips" for g in groups}, patient={"gender": "female"}, chunks=[(0, len(NOTE))])
@@ -118,7 +119,7 @@ def _all_tasks(version: str, tasks: tuple[str, ...] = ("ips", "impression", "enc
     schemas = {t: load(version, t).schema for t in ("ips", "impression", "encounter")}
     groups: dict[str, list[Item]] = {
         "problems": [Item("problems", {"code": "pneumonia", "clinicalStatus": "active", "onsetString": ""},
-                          [Span(56, 65, "exact")], "exact")],
+                          [Span(56, 65, "exact")], "exact", text_field="code")],
         "medications": [], "allergies": [], "procedures": [], "immunizations": [], "results": [], "plan": []}
     group_task = {g: "ips" for g in groups}
     enc_props = schemas["encounter"]["properties"]["encounter"]["properties"]
@@ -132,14 +133,15 @@ def _all_tasks(version: str, tasks: tuple[str, ...] = ("ips", "impression", "enc
                   period_key: {"start": "2026-02-02", "end": "2026-02-06"}, "length": "4 days",
                   hosp_key: {"admitSource": "emergency department", "dischargeDisposition": "home"},
                   "location": ["Ward 5"], "participant": ["Dr. Smith"]}
-    groups["encounter"], group_task["encounter"] = [Item("encounter", enc_values, [], "exact")], "encounter"
+    groups["encounter"], group_task["encounter"] = [Item("encounter", enc_values, [], "exact", text_field="status")], "encounter"
     imp_props = schemas["impression"]["properties"]["impression"]["properties"]
     item_key = "itemCodeableConcept" if version == "R4B" else "item"
     imp_values = {k: "" for k in imp_props}
     imp_values.update({"status": "completed", "summary": "improving community-acquired pneumonia",
                        "problem": ["pneumonia"], "finding": [{item_key: "pneumonia", "basis": ""}],
                        "prognosisCodeableConcept": "", "note": ""})
-    groups["impression"], group_task["impression"] = [Item("impression", imp_values, [], "exact")], "impression"
+    groups["impression"], group_task["impression"] = [Item("impression", imp_values, [], "exact",
+                                                                  text_field=next(iter(imp_props)))], "impression"
     order = [g for t in tasks for g in groups if group_task[g] == t]
     ex = Extraction(note=note, tasks=tasks, version=version, model_label="test", groups={g: groups[g] for g in order},
                     group_task={g: group_task[g] for g in order}, patient={}, chunks=[(0, len(ENC_NOTE))])

@@ -76,10 +76,17 @@ class Assertion:
 
 @dataclass
 class Item:
-    """One extracted thing (a problem, a medication, ...) with the note spans it came from."""
+    """One extracted thing (a problem, a medication, ...) with the note spans it came from.
+
+    `text_field` names the key of `values` that holds the main text: the group's first schema field
+    ("code" for problems, "medicationCodeableConcept" or "medication" for medications, "status" for the
+    impression and the encounter; a model answer's first key, the same under the grammar: see
+    pipeline/extract.py answer_item). Keyword-only and without a default, so every maker of an Item says it.
+    """
 
     group: str
     values: dict[str, Any]
+    text_field: str = field(kw_only=True)  # the key of `values` holding the main text
     spans: list[Span] = field(default_factory=list)
     grounding: Grounding = "ungrounded"
     assertion: Assertion | None = None  # decided by rules on the note when the item is grounded
@@ -99,7 +106,8 @@ class Item:
 
     @property
     def text(self) -> str:
-        return str(next(iter(self.values.values()), ""))
+        """The main text: the value of `text_field` ("" when it has none)."""
+        return str(self.values.get(self.text_field, ""))
 
 
 @dataclass

@@ -141,11 +141,12 @@ def code_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str, di
         if group not in result.groups:
             continue
         words = mention.text if kind == "condition" and mention is not None and mention.text != note[start:end] else note[start:end]
-        item = Item(group=group, values={_first_field(schemas, group): words},
+        first = _first_field(schemas, group)
+        item = Item(group=group, values={first: words}, text_field=first,
                     spans=[Span(start, end, "exact")], grounding="exact", origin="lexicon")
         if kind == "medication":
             dt = drug_text(note, start, end)
-            item.values[_first_field(schemas, group)] = product_name(note[dt.start:dt.end])
+            item.values[first] = product_name(note[dt.start:dt.end])
             item.spans = [Span(dt.start, dt.end, "exact")]
             if "dosage" in schemas[group]["items"]["properties"]:
                 item.values["dosage"] = dosage_text(note, dt)
@@ -190,7 +191,8 @@ def _no_known(analysis: NoteAnalysis, group: str, pattern: re.Pattern[str], sche
     m = pattern.search(analysis.text)
     if not m:
         return []
-    item = Item(group=group, values={_first_field(schemas, group): analysis.text[m.start():m.end()]},
+    first = _first_field(schemas, group)
+    item = Item(group=group, values={first: analysis.text[m.start():m.end()]}, text_field=first,
                 spans=[Span(m.start(), m.end(), "pattern")], grounding="pattern", origin="pattern",
                 status="none", concept=concept)
     return [item]
@@ -267,7 +269,8 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
             continue  # "Patient denies taking any medications": said by the no-known entry
         if item.group == "medications" and item.origin == "list" and _overlaps(item, by_group.get(item.group, [])):
             for span in item.spans:  # each line of a list is one product, maybe of several ingredients
-                line = Item(item.group, dict(item.values), [span], item.grounding, origin="list")
+                line = Item(item.group, dict(item.values), [span], item.grounding, origin="list",
+                            text_field=item.text_field)
                 drugs = [o for o in by_group["medications"] if _overlaps(line, [o]) is not None]
                 if not drugs:
                     kept.append(line)
@@ -287,8 +290,8 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
         if same is not None:
             if item.origin in ("model", "list") and same.origin in ("lexicon", "pattern"):
                 same.origin = "both"
-            for key, value in list(item.values.items())[1:]:  # what the code-found item lacks: a reaction,
-                if value and not same.values.get(key):       # an onset, a dosage the model or list read
+            for key, value in item.values.items():  # what the code-found item lacks: a reaction, an onset,
+                if key != item.text_field and value and not same.values.get(key):  # a dosage the model or list read
                     same.values[key] = value
             continue
         if item.group == "plan" and _overlaps(item, everything) is not None:
@@ -321,8 +324,8 @@ def _longer(item: Item, found: Item) -> bool:
 def _named_by_list(item: Item, found: Item) -> Item:
     """The list's words for the condition, coded only when they are a code list's term themselves."""
     code = code_condition(item.text)
-    named = Item(group="problems", values={**found.values, next(iter(found.values)): item.text}, spans=list(item.spans),
-                 grounding=item.grounding, origin="both")
+    named = Item(group="problems", values={**found.values, found.text_field: item.text}, text_field=found.text_field,
+                 spans=list(item.spans), grounding=item.grounding, origin="both")
     named.coding = (code.system, code.code, code.display or "") if code else None
     named.concept = f"{code.system}|{code.code}" if code else "cond:" + words(item.text)
     return named
@@ -331,7 +334,7 @@ def _named_by_list(item: Item, found: Item) -> Item:
 def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item:
     """A medication list's line as one product: its name and strengths up to the last drug named in it
     ("amoxicillin 250 mg / clavulanate 125 mg oral tablet"), the instructions after it as the dosage."""
-    note, first = analysis.text, next(iter(item.values))
+    note, first = analysis.text, item.text_field
     start = min(item.spans[0].start, min(d.spans[0].start for d in drugs))
     end = max(d.spans[0].end for d in drugs)
     sig = SIG.match(note, end)
@@ -339,8 +342,8 @@ def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item
     values[first] = note[start:end]
     if "dosage" in values or any("dosage" in d.values for d in drugs):
         values["dosage"] = dosage_text(note, DrugText(start, end, *(sig.span() if sig else (end, end))))
-    return Item(group=item.group, values=values, spans=[Span(start, end, "exact")], grounding="exact", origin="both",
-                concept="drug:" + " ".join(re.findall(r"[a-z0-9.]+", note[start:end].lower())))
+    return Item(group=item.group, values=values, text_field=first, spans=[Span(start, end, "exact")], grounding="exact",
+                origin="both", concept="drug:" + " ".join(re.findall(r"[a-z0-9.]+", note[start:end].lower())))
 
 
 def _model_plausible(item: Item, lang: Language) -> bool:

@@ -121,7 +121,7 @@ def _decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item
             new = replace(item, spans=_spans_of(item, chosen), values=dict(item.values), status=status)
             named = {folded(surface[m.start]) for m in chosen}
             if len(decided) > 1 and folded(item.text) not in named and len(item.spans) > 1:
-                new.values[next(iter(new.values))] = surface[chosen[0].start]  # this wording's own words
+                new.values[new.text_field] = surface[chosen[0].start]  # this wording's own words
                 new.concept = f"{item.key}|{status}"
             if status == "family":
                 rel = next((m.assertion.relationship for m in chosen if m.assertion.relationship), "")
@@ -171,7 +171,7 @@ def _decide(item: Item, result: Extraction, analysis: NoteAnalysis) -> list[Item
 def _latest_dose(item: Item, analysis: NoteAnalysis) -> None:
     """A drug's name as its latest mention with a dose writes it: the dose that holds at the end of the
     note ("Increase Prozac to 40 mg" after "taking Prozac 20 mg")."""
-    note, first = analysis.text, next(iter(item.values))
+    note, first = analysis.text, item.text_field
     dosed = [s for s in item.spans if re.search(r"\d", note[s.start:s.end])]
     if dosed:
         last = max(dosed, key=lambda s: s.start)
@@ -315,7 +315,8 @@ def link_conditions(result: Extraction, analysis: NoteAnalysis) -> None:
             if junk(text, analysis.lang) or not condition_shaped(text, analysis.lang) or \
                     not plausible(text, analysis.text, result.patient.get("name", ""), analysis.lang):
                 return None  # a heading or a label the model named as a problem
-            hits = decide(Item("problems", {"code": text}, [span], span.method, origin="model"), result, analysis)
+            proposed = Item("problems", {"code": text}, [span], span.method, origin="model", text_field="code")
+            hits = decide(proposed, result, analysis)
             problems.extend(h for h in hits if h.status in PATIENT_CONDITION)
         return next((h for h in hits if h.status in PATIENT_CONDITION), None)
 

@@ -60,15 +60,27 @@ def add_list_items(analysis: NoteAnalysis, result: Extraction, schemas: dict[str
         if li.group not in result.groups:
             continue
         props = schemas[li.group]["items"]["properties"]
-        values: dict[str, Any] = {next(iter(props)): li.text}
+        first = next(iter(props))
+        values: dict[str, Any] = {first: li.text}
         reaction = re.match(r"(.*\S)\s*\(([^()]+)\)$", li.text) if li.group == "allergies" else None
         if reaction and "reaction" in props:  # "Penicillin (hives)": the substance, and its reaction
-            values = {next(iter(props)): reaction.group(1), "reaction": reaction.group(2)}
+            values = {first: reaction.group(1), "reaction": reaction.group(2)}
         if "enum" in props.get("status", {}):
             values["status"] = implied_status(li.group, props["status"]["enum"]) or ""
-        result.groups[li.group].append(Item(group=li.group, values=values, spans=[Span(li.start, li.end, "exact")],
-                                            grounding="exact", origin="list"))
+        result.groups[li.group].append(Item(group=li.group, values=values, text_field=first,
+                                            spans=[Span(li.start, li.end, "exact")], grounding="exact", origin="list"))
         result.list_items += 1
+
+
+def answer_item(group: str, values: dict[str, Any], node: dict[str, Any]) -> Item:
+    """An item of one model answer's values; `node` is the schema of the group's item.
+
+    Its main text is the answer's first key. The grammar writes every field in schema order, so that is the
+    schema's first field; a server held to the JSON schema alone may order them otherwise, and its first key
+    stays the main text, as it always has. An empty answer's fields are filled in schema order when it is
+    grounded, so its main text is the schema's first field.
+    """
+    return Item(group=group, values=dict(values), text_field=next(iter(values), next(iter(node["properties"]))))
 
 
 def extract(
@@ -134,7 +146,7 @@ def extract(
                     continue
                 node = item_schemas[group.name] if group.single else item_schemas[group.name]["items"]
                 for values in ([data or {}] if group.single else data or []):
-                    item = Item(group=group.name, values=dict(values))
+                    item = answer_item(group.name, values, node)
                     if not group.single and not item.key:
                         continue
                     ground_item(item, analysis.grounder, node, group.single, (piece.start, piece.end))
