@@ -35,41 +35,41 @@ NEVER = re.compile("(?!)")
 
 # ---- the real steps, as the pipeline runs them -----------------------------------------------------------
 
-def _code_items(text: str) -> list[Item]:
-    analysis = analyse(Note(text, "<test>", ""))
+def _code_items(text: str, lang: str = "en") -> list[Item]:
+    analysis = analyse(Note(text, "<test>", "", lang=lang))
     result = Extraction(note=analysis.note, tasks=("ips",), version="R4B", model_label="test",
                         groups={g: [] for g in LISTS}, group_task={}, patient={}, chunks=[])
     return candidates.code_items(analysis, result, LISTS)
 
 
-def _drug_group(text: str, target: str) -> str:
+def _drug_group(text: str, target: str, lang: str = "en") -> str:
     """The group of the drug item code finds at `target` (medications, or allergies)."""
     at = text.index(target)
-    return next((i.group for i in _code_items(text) if i.concept.startswith(("drug:", "allergy:"))
+    return next((i.group for i in _code_items(text, lang) if i.concept.startswith(("drug:", "allergy:"))
                  and i.spans[0].start <= at < i.spans[0].end), "")
 
 
-def _no_known(text: str, group: str) -> str:
+def _no_known(text: str, group: str, lang: str = "en") -> str:
     """The words of the group's "no known ..." item code finds in the text ("" when none)."""
     concept = candidates._NO_KNOWN_CONCEPT[group]
-    return next((i.text for i in _code_items(text) if i.concept == concept), "")
+    return next((i.text for i in _code_items(text, lang) if i.concept == concept), "")
 
 
-def _condition_at(text: str, target: str) -> str:
+def _condition_at(text: str, target: str, lang: str = "en") -> str:
     at = text.index(target)
-    return next((i.text for i in _code_items(text) if i.group == "problems" and i.spans[0].start == at), "")
+    return next((i.text for i in _code_items(text, lang) if i.group == "problems" and i.spans[0].start == at), "")
 
 
-def _combined(text: str, target: str, group: str, origin: str = "model") -> str:
+def _combined(text: str, target: str, group: str, origin: str = "model", lang: str = "en") -> str:
     """Whether combine() keeps a proposed item of `group` whose words are `target` in the note."""
     at = text.index(target)
     first = next(iter(LISTS[group]["items"]["properties"]))
     item = Item(group, {first: target}, [Span(at, at + len(target), "exact")], "exact", origin=origin, text_field=first)
-    return "kept" if candidates.combine([], [item], analyse(Note(text, "<test>", ""))) else "dropped"
+    return "kept" if candidates.combine([], [item], analyse(Note(text, "<test>", "", lang=lang))) else "dropped"
 
 
-def _patient(values: dict[str, str], note: str, key: str) -> str:
-    return ground.check_patient(values, Grounder(note)).get(key, "")
+def _patient(values: dict[str, str], note: str, key: str, lang: str = "en") -> str:
+    return ground.check_patient(values, Grounder(note), lang).get(key, "")
 
 
 def _steer(group: str, note: str) -> str | None:
@@ -86,39 +86,56 @@ def _junk(text: str) -> str:
 
 # ---- every table's own example ---------------------------------------------------------------------------
 
-def _kept(key: str) -> Callable[[Example], str]:
-    return lambda e: "kept" if _patient({key: e.target}, e.text, key) else "dropped"
+def _kept(key: str, lang: str = "en") -> Callable[[Example], str]:
+    return lambda e: "kept" if _patient({key: e.target}, e.text, key, lang) else "dropped"
 
 
-RUN: dict[str, Callable[[Example], str]] = {
-    "allergy_lead": lambda e: _drug_group(e.text, e.target),
-    "allergy_after": lambda e: _drug_group(e.text, e.target),
-    "allergens": lambda e: _combined(e.text, e.target, "allergies"),
-    "junk": lambda e: _combined(e.text, e.target, "problems"),
-    "denials": lambda e: _combined(e.text, e.target, "problems"),
-    "habits": lambda e: _combined(e.text, e.target, "problems"),
-    "disorders": lambda e: _combined(e.text, e.target, "problems"),
-    "fragments": lambda e: _combined(e.text, e.target, "problems"),
-    "semantic_tags": lambda e: _combined(e.text, e.target, "problems", origin="list"),
-    "dose_units": lambda e: _combined(e.text, e.target, "medications"),
-    "coordinators": lambda e: _condition_at(e.text, e.target),
-    "birth": _kept("birthDate"),
-    "not_names": _kept("name"),
-    "person_shape": _kept("name"),
-    "heading_shape": lambda e: "plausible" if ground.plausible(e.target, e.text) else "implausible",
-}
+def _runs(lang: str) -> dict[str, Callable[[Example], str]]:
+    """How each table's example is run through the real step, in a language."""
+    return {
+        "allergy_lead": lambda e: _drug_group(e.text, e.target, lang),
+        "allergy_after": lambda e: _drug_group(e.text, e.target, lang),
+        "allergens": lambda e: _combined(e.text, e.target, "allergies", lang=lang),
+        "junk": lambda e: _combined(e.text, e.target, "problems", lang=lang),
+        "denials": lambda e: _combined(e.text, e.target, "problems", lang=lang),
+        "habits": lambda e: _combined(e.text, e.target, "problems", lang=lang),
+        "disorders": lambda e: _combined(e.text, e.target, "problems", lang=lang),
+        "fragments": lambda e: _combined(e.text, e.target, "problems", lang=lang),
+        "semantic_tags": lambda e: _combined(e.text, e.target, "problems", origin="list", lang=lang),
+        "dose_units": lambda e: _combined(e.text, e.target, "medications", lang=lang),
+        "coordinators": lambda e: _condition_at(e.text, e.target, lang),
+        "birth": _kept("birthDate", lang),
+        "not_names": _kept("name", lang),
+        "person_shape": _kept("name", lang),
+        "heading_shape": lambda e: "plausible" if ground.plausible(e.target, e.text, "", lang) else "implausible",
+    }
+
+
+RUN = _runs("en")
+# Tables whose Chinese example needs what lang/zh does not have yet: drug names come from the English code
+# lists, so a Chinese drug name is found by neither lead nor after ("对青霉素过敏" waits for Chinese terms).
+ZH_PENDING = {"allergy_lead": "no Chinese drug names in the code lists yet",
+              "allergy_after": "no Chinese drug names in the code lists yet",
+              "dose_units": "no Chinese drug names in the code lists yet"}
 
 
 def _examples() -> list[Any]:
-    cases: list[tuple[str, Example, Callable[[Example], str]]] = [
-        (name, getattr(VOCAB, name).example, run) for name, run in RUN.items()]
-    cases += [(f"no_known.{g}", t.example, lambda e, g=g: candidates._NO_KNOWN_CONCEPT[g] if _no_known(e.text, g)
-               .lower() == e.target.lower() else "") for g, t in VOCAB.no_known.items()]
-    cases += [(f"gender.{code}", t.example, lambda e, code=code: _patient({"gender": code}, e.text, "gender"))
-              for code, t in VOCAB.gender.items()]
-    cases += [(f"question.{g}", rule.example, lambda e, g=g: "section" if _steer(g, e.text) == e.target else
-               "whole" if _steer(g, e.text) == e.text else "skipped") for g, rule in VOCAB.steering.items()]
-    return [pytest.param(e, run, id=name) for name, e, run in cases]
+    out = []
+    for lang in ("en", "zh"):
+        vocab, run_of = load_vocab(lang), _runs(lang)
+        cases: list[tuple[str, Example, Callable[[Example], str]]] = [
+            (name, getattr(vocab, name).example, run) for name, run in run_of.items()]
+        cases += [(f"no_known.{g}", t.example, lambda e, g=g, lang=lang: candidates._NO_KNOWN_CONCEPT[g]
+                   if _no_known(e.text, g, lang).lower() == e.target.lower() else "") for g, t in vocab.no_known.items()]
+        cases += [(f"gender.{code}", t.example, lambda e, code=code, lang=lang: _patient({"gender": code}, e.text,
+                                                                                      "gender", lang))
+                  for code, t in vocab.gender.items()]
+        if lang == "en":  # steering.toml is English's in both languages
+            cases += [(f"question.{g}", rule.example, lambda e, g=g: "section" if _steer(g, e.text) == e.target else
+                       "whole" if _steer(g, e.text) == e.text else "skipped") for g, rule in vocab.steering.items()]
+        marks = lambda name: [pytest.mark.skip(reason=ZH_PENDING[name])] if lang == "zh" and name in ZH_PENDING else []  # noqa: E731
+        out += [pytest.param(e, run, id=f"{lang}-{name}", marks=marks(name)) for name, e, run in cases]
+    return out
 
 
 @pytest.mark.parametrize(("example", "run"), _examples())

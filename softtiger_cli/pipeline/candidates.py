@@ -55,30 +55,34 @@ class _Patterns:
     coordinated: re.Pattern[str]
 
 
-def _words(words: tuple[str, ...]) -> str:
-    return r"\b(?:" + alternation(words) + r")\b"
-
-
 def _compile(vocab: Vocab) -> _Patterns:
-    """The vocab as patterns: built once at import (and by tests/test_lang_vocab.py from a vocab less a word)."""
+    """The vocab as patterns: built once per language (and by tests/test_lang_vocab.py from a vocab less a
+    word). Word boundaries and clause stops are the language's (lang/text.py: English \\b, ".;")."""
     lead, after, frag = vocab.allergy_lead, vocab.allergy_after, vocab.fragments
-    no_known = {group: re.compile(r"\b(?:(?:" + alternation(nk.statements) + ")" + (r"\b" if nk.whole_words else "")
-                                  + "|" + re.escape(nk.heading) + r":\s*(?:" + alternation(nk.empty) + r")\b)", re.I)
+    tm = text_model(vocab.code)
+    b, gap, stops = tm.edge, tm.gap, tm.stops
+
+    def whole(words: tuple[str, ...]) -> str:
+        return b + r"(?:" + alternation(words) + r")" + b
+
+    no_known = {group: re.compile(b + r"(?:(?:" + alternation(nk.statements) + ")" + (b if nk.whole_words else "")
+                                  + "|" + re.escape(nk.heading) + r"[:：]\s*(?:" + alternation(nk.empty) + r")" + b + ")",
+                                  re.I)
                 for group, nk in vocab.no_known.items()}
     return _Patterns(
-        allergy_lead=re.compile(_words(lead.words) + r"[^.;\n]{0,%d}$" % lead.reach, re.I),
+        allergy_lead=re.compile(whole(lead.words) + r"[^" + stops + r"\n]{0,%d}$" % lead.reach, re.I),
         allergy_after=re.compile(r"^\s*(?:" + alternation(after.words) + r"|(?:" + alternation(after.verbs) +
-                                 r")\s+(?:\w+\s+){0,%d}?(?:" % after.reach + alternation(after.reactions) + r"))\b",
-                                 re.I),
-        allergens=re.compile(_words(vocab.allergens.words), re.I),
+                                 r")" + gap + r"(?:\w+\s+){0,%d}?(?:" % after.reach + alternation(after.reactions) + r"))" +
+                                 b, re.I),
+        allergens=re.compile(whole(vocab.allergens.words), re.I),
         no_known=no_known,
         junk=re.compile(r"^(?:" + alternation(vocab.junk.words) + r")$", re.I),
-        denial=re.compile(r"^(?:" + alternation(vocab.denials.words) + r")\b", re.I),
-        habit=re.compile(_words(vocab.habits.words), re.I),
-        disorder=re.compile(_words(vocab.disorders.words), re.I),
-        fragment=re.compile(_words(frag.comparisons) + r"|^(?:" + alternation(frag.sides) + r")$", re.I),
+        denial=re.compile(r"^(?:" + alternation(vocab.denials.words) + r")" + b, re.I),
+        habit=re.compile(whole(vocab.habits.words), re.I),
+        disorder=re.compile(whole(vocab.disorders.words), re.I),
+        fragment=re.compile(whole(frag.comparisons) + r"|^(?:" + alternation(frag.sides) + r")$", re.I),
         finding_tag=re.compile(r"\s*\((?:" + alternation(vocab.semantic_tags.words) + r")\)", re.I),
-        dose=re.compile(r"\b\d+(?:\.\d+)?\s*(?:" + alternation(vocab.dose_units.words) + r")\b", re.I),
+        dose=re.compile(r"\b\d+(?:\.\d+)?\s*(?:" + alternation(vocab.dose_units.words) + r")" + b, re.I),
         coordinated=re.compile(r"\b([A-Za-z][A-Za-z-]+)(?:\s*,\s*|\s+(?:" + alternation(vocab.coordinators.words)
                                + r")\s+|\s*/\s*)$"),
     )

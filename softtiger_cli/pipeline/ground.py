@@ -34,11 +34,12 @@ class _Patterns:
 
 def _compile(vocab: Vocab) -> _Patterns:
     """The vocab as patterns: built once at import (and by tests/test_lang_vocab.py from a vocab less a word)."""
+    b = text_model(vocab.code).edge  # English \\b; Chinese: anywhere but inside a Latin word
     return _Patterns(
         heading=vocab.heading_shape.pattern,
-        gender_cues={code: re.compile(r"\b(" + alternation(cues.words) + r")\b", re.I)
+        gender_cues={code: re.compile(b + r"(" + alternation(cues.words) + r")" + b, re.I)
                      for code, cues in vocab.gender.items()},
-        birth_cue=re.compile(r"\b(" + alternation(vocab.birth.words) + r")\b", re.I),
+        birth_cue=re.compile(b + r"(" + alternation(vocab.birth.words) + r")" + b, re.I),
         birth_reach=vocab.birth.reach,
         person=vocab.person_shape.pattern,
         not_names=frozenset(vocab.not_names.words),
@@ -158,13 +159,20 @@ def _birth_cue_near(date: str, note: str, rx: _Patterns) -> bool:
                for m in re.finditer(year, note))
 
 
+def _labelled(name: str, not_names: frozenset[str], lang: Language) -> bool:
+    """A name holding a word no person's name has: a whole word in English, anywhere in Chinese ("人民医院")."""
+    if text_model(lang).han_boundaries:
+        return any(w in name.lower() for w in not_names)
+    return any(w.lower().strip(".") in not_names for w in name.split())
+
+
 def check_patient(values: dict[str, Any], grounder: Grounder, lang: Language = "en") -> dict[str, str]:
     """Keep only patient facts the note supports: a person's name it writes as such (never a heading or a
     label), a gender it cues, a birth date it has."""
     kept: dict[str, str] = {}
     rx = _rx(lang)
     name = str(values.get("name", "")).strip()
-    if (rx.person.match(name) and not any(w.lower().strip(".") in rx.not_names for w in name.split())
+    if (rx.person.match(name) and not _labelled(name, rx.not_names, lang)
             and grounder.find(name, min_ratio=0.95) is not None and grounder.find(name).method == "exact"):
         kept["name"] = name
     gender = values.get("gender", "")
