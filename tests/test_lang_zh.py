@@ -139,3 +139,27 @@ def test_a_chinese_exam_line_gives_every_vital_sign_once() -> None:
     assert [_show(v) for v in read_vitals(line, "zh")] == [
         "temp 36.8 Cel", "hr 80 /min", "rr 18 /min", "bp 130/80", "spo2 98 %", "weight 65 kg", "height 170 cm"]
     assert read_vitals("患者3天前出现咳嗽，P2亢进。", "zh") == []
+
+
+def test_each_chinese_list_lead_reads_its_example() -> None:
+    from softtiger_cli.clinical.lists import read_lists
+    from softtiger_cli.lang.lists import load_lists
+
+    leads = load_lists("zh").leads
+    assert leads
+    for lead in leads:
+        items, _ = read_lists(lead.example, sections(lead.example, "zh"), (), "zh")
+        assert (lead.expect, lead.target) in {(i.group, i.text) for i in items}, lead.example
+
+
+def test_a_chinese_diagnosis_list_is_the_patients_problems_in_every_numbering() -> None:
+    from softtiger_cli.clinical.lists import read_lists
+
+    note = "初步诊断：\n1. 慢性阻塞性肺疾病急性加重\n2、高血压病2级\n（3）2型糖尿病\n4．冠心病\n诊疗计划：\n予头孢曲松2g 静滴。\n"
+    items, _ = read_lists(note, sections(note, "zh"), (), "zh")
+    assert [(i.group, i.text) for i in items] == [("problems", "慢性阻塞性肺疾病急性加重"), ("problems", "高血压病2级"),
+                                                  ("problems", "2型糖尿病"), ("problems", "冠心病")]
+    prose = "现病史：患者既往有高血压、糖尿病病史，规律服用氨氯地平、二甲双胍。"
+    items, _ = read_lists(prose, sections(prose, "zh"), (), "zh")
+    assert [(i.group, i.text) for i in items] == [("problems", "高血压"), ("problems", "糖尿病"),
+                                                  ("medications", "氨氯地平"), ("medications", "二甲双胍")]

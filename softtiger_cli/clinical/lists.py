@@ -19,7 +19,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from softtiger_cli.core.text import Language
 from softtiger_cli.lang.lists import LIST_GROUPS, Generator, ListWords, generator_rules, load_lists
+from softtiger_cli.lang.text import TextModel, text_model
 from softtiger_cli.lang.words import alternation
 from softtiger_cli.note.sections import Section
 
@@ -37,8 +39,6 @@ def implied_status(group: str, allowed: list[str]) -> str | None:
     return next((s for s in _STATUS_BY_GROUP.get(group, ()) if s in allowed), None)
 
 
-_BULLET = re.compile(r"^[ \t]*(?:[-*\u2022+]|\d{1,2}[.)])[ \t]+(?=\S)", re.M)
-_SENTENCE_STOP = re.compile(r"\.(?=\s|$)|\n[ \t]*\n|\n(?=[ \t]*(?:#|[-*\u2022]))")
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,19 @@ class _Matcher:
     not_a_start: frozenset[str]  # ... and a function word cannot start one
     subheadings: frozenset[str]
     max_inline_words: int
+    text: TextModel  # the language's bullets, list ends, trims and word counts
 
 
 def _compile(words: ListWords, generators: tuple[Generator, ...] = ()) -> _Matcher:
     """The pack's words as patterns; a generator's leads go before the general ones of their group."""
+    tm = text_model(words.code)
     alt = {name: alternation(w) for name, w in words.words}
     keys = list(dict.fromkeys((lead.group, lead.single) for lead in words.leads +
                               tuple(lead for g in generators for lead in g.leads)))
     ordered = tuple(lead for g in generators for lead in g.leads) + words.leads
-    leads = tuple((group, re.compile(r"\b(?:" + alternation(tuple(
+    leads = tuple((group, re.compile(tm.edge + r"(?:" + alternation(tuple(
         e for lead in ordered if (lead.group, lead.single) == (group, single) for e in lead.phrases)) +
-        r")\s*:?", re.I), single) for group, single in keys)
+        r")\s*" + tm.colon + "?", re.I), single) for group, single in keys)
     tags = words.tags + tuple(t for g in generators for t in g.tags)
     year = r"(?:19|20)\d{2}"
     return _Matcher(
@@ -94,17 +96,18 @@ def _compile(words: ListWords, generators: tuple[Generator, ...] = ()) -> _Match
             r"\s+(?:(?:" + alt["date_words"] + r")\s+(?:" + year + r"|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}/" + year + r")"
             r"|(?:" + alt["duration_words"] + r")\s*\d+\s*(?:" + alt["duration_units"] + r"))\s*$|\s+" + year + r"\s*$",
             re.I),
-        trailing_function_word=re.compile(r"(?:\s+(?:" + alt["function_words"] + r"))+\s*$", re.I),
-        determiner=re.compile(r"(?:" + alt["determiners"] + r")\s+", re.I),
+        trailing_function_word=re.compile(r"(?:" + tm.gap + r"(?:" + alt["function_words"] + r"))+\s*$", re.I),
+        determiner=re.compile(r"(?:" + alt["determiners"] + r")" + tm.gap, re.I),
         not_a_start=frozenset(t for e in words.of("not_a_start") for t in e.expansions()),
         subheadings=frozenset(t for e in words.of("subheadings") for t in e.expansions()),
         max_inline_words=words.max_inline_words,
+        text=tm,
     )
 
 
 @functools.lru_cache(maxsize=None)
-def _matcher(generators: tuple[Generator, ...]) -> _Matcher:
-    return _compile(load_lists("en"), generators)
+def _matcher(generators: tuple[Generator, ...], lang: Language = "en") -> _Matcher:
+    return _compile(load_lists(lang), generators)
 
 
 @dataclass(frozen=True)
@@ -116,10 +119,10 @@ class ListItem:
     cue: str  # what decided the group: "heading", "lead", "tag" (a semantic tag) or "word" (an operation)
 
 
-def _trim(note: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and (note[start].isspace() or note[start] in ",;:-*\u2022"):
+def _trim(note: str, start: int, end: int, tm: TextModel) -> tuple[int, int]:
+    while start < end and (note[start].isspace() or note[start] in tm.trim_start):
         start += 1
-    while end > start and (note[end - 1].isspace() or note[end - 1] in ",;:."):
+    while end > start and (note[end - 1].isspace() or note[end - 1] in tm.trim_end):
         end -= 1
     return start, end
 
@@ -149,7 +152,7 @@ def _split(note: str, start: int, end: int, group: str, mt: _Matcher) -> list[tu
         m = mt.last.search(note[lo:hi])
         if m:
             pieces[-1:] = [(lo, lo + m.start()), (lo + m.end(), hi)]
-    return [_trim(note, lo, hi) for lo, hi in pieces]
+    return [_trim(note, lo, hi, mt.text) for lo, hi in pieces]
 
 
 def _items(note: str, spans: list[tuple[int, int]], group: str, cue: str, inline: bool,
@@ -160,7 +163,7 @@ def _items(note: str, spans: list[tuple[int, int]], group: str, cue: str, inline
             m = mt.clause.search(note, lo, hi)
             if m:
                 hi = m.start()
-            lo, hi = _trim(note, lo, hi)
+            lo, hi = _trim(note, lo, hi, mt.text)
             tail = mt.trailing_function_word.search(note, lo, hi)
             if tail and tail.end() == hi:
                 hi = tail.start()
@@ -187,11 +190,11 @@ def _items(note: str, spans: list[tuple[int, int]], group: str, cue: str, inline
             text = note[lo:hi]
         if item_group == "problems" and item_cue != "tag" and mt.operation.search(text):
             item_group, item_cue = "procedures", "word"
-        if mt.none.match(text) or sum(ch.isalpha() for ch in text) < 3 or len(text) > 200:
+        if mt.none.match(text) or not mt.text.plausible(text) or len(text) > 200:
             if inline:
                 break
             continue
-        if inline and group != "immunizations" and len(text.split()) > mt.max_inline_words:
+        if inline and group != "immunizations" and mt.text.word_count(text) > mt.max_inline_words:
             break
         out.append(ListItem(item_group, text, lo, hi, item_cue))
     untagged = [i for i in out if i.cue != "tag"]
@@ -209,7 +212,7 @@ def _sentence_start(note: str, floor: int, pos: int) -> int:
     return cut + 1
 
 
-def _bullets_after(note: str, pos: int, end: int) -> tuple[list[tuple[int, int]], int]:
+def _bullets_after(note: str, pos: int, end: int, tm: TextModel) -> tuple[list[tuple[int, int]], int]:
     """Bulleted lines right after pos (the line that leads them), and where they stop."""
     spans: list[tuple[int, int]] = []
     line_start = note.find("\n", pos, end)
@@ -217,17 +220,17 @@ def _bullets_after(note: str, pos: int, end: int) -> tuple[list[tuple[int, int]]
         line_start += 1
         line_end = note.find("\n", line_start, end)
         line_end = end if line_end < 0 else line_end
-        m = _BULLET.match(note, line_start, line_end)
+        m = tm.bullet.match(note, line_start, line_end)
         if not m:
             break
-        spans.append(_trim(note, m.end(), line_end))
+        spans.append(_trim(note, m.end(), line_end, tm))
         pos = line_end
         line_start = line_end if line_end < end else -1
     return spans, pos
 
 
-def read_lists(note: str, secs: list[Section], generators: tuple[Generator, ...] | None = None
-               ) -> tuple[list[ListItem], list[tuple[int, int, str]]]:
+def read_lists(note: str, secs: list[Section], generators: tuple[Generator, ...] | None = None,
+               lang: Language = "en") -> tuple[list[ListItem], list[tuple[int, int, str]]]:
     """Every list item the note writes out, and the regions (start, end, group) the lists cover.
 
     A region runs from the sentence of the lead phrase to the list's end (or is a whole list section):
@@ -235,7 +238,7 @@ def read_lists(note: str, secs: list[Section], generators: tuple[Generator, ...]
     generators: the note generators whose rules apply (lang.lists.generator_rules, decided once per note by
     the analysis); None decides them here, from the note.
     """
-    return _read(note, secs, _matcher(generator_rules(note) if generators is None else generators))
+    return _read(note, secs, _matcher(generator_rules(note, lang) if generators is None else generators, lang))
 
 
 def _read(note: str, secs: list[Section], mt: _Matcher) -> tuple[list[ListItem], list[tuple[int, int, str]]]:
@@ -261,10 +264,10 @@ def _read(note: str, secs: list[Section], mt: _Matcher) -> tuple[list[ListItem],
             line_end = end if line_end < 0 else line_end
             rest = note[m.end():line_end]
             if not rest.strip():  # "...performed:" then bullets
-                spans, stop = _bullets_after(note, m.end(), end)
+                spans, stop = _bullets_after(note, m.end(), end, mt.text)
                 found = _items(note, spans, group, "lead", False, mt)
             else:
-                stop_m = _SENTENCE_STOP.search(note, m.end(), end)
+                stop_m = mt.text.list_stop.search(note, m.end(), end)
                 stop = stop_m.start() if stop_m else end
                 pieces = _split(note, m.end(), stop, group, mt)
                 found = _items(note, pieces[:1] if single else pieces, group, "lead", True, mt)
@@ -286,15 +289,15 @@ def _section_list(note: str, sec: Section, group: str, regions: list[tuple[int, 
         return []
     spans: list[tuple[int, int]] = []
     for lo, hi in lines:
-        b = _BULLET.match(note, lo, hi)
+        b = mt.text.bullet.match(note, lo, hi)
         lo = b.end() if b else lo
         sentences = [s for s in re.finditer(r"[^.]+(?:\.(?!\S)|$)", note[lo:hi]) if s.group(0).strip()]
         if len(sentences) > 1 and all(len(s.group(0).split()) <= mt.max_inline_words for s in sentences):
-            spans += [_trim(note, lo + s.start(), lo + s.end()) for s in sentences]  # "Asthma. Gout."
+            spans += [_trim(note, lo + s.start(), lo + s.end(), mt.text) for s in sentences]  # "Asthma. Gout."
         elif len(lines) == 1 or any(ch in mt.strong for ch in note[lo:hi]) and not re.search(r"\.\s+\S", note[lo:hi]):
             spans += _split(note, lo, hi, group, mt)
         else:
-            spans.append(_trim(note, lo, hi))
+            spans.append(_trim(note, lo, hi, mt.text))
     if sec.kind == "chief_complaint":
         spans = [(lo, hi) for lo, hi in spans if not mt.visit_reason.search(note[lo:hi])]
     found = _items(note, spans, group, "heading", False, mt)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from softtiger_cli.lang.pack import Source, load_pack, read_file
+from softtiger_cli.lang.pack import Source, load_pack, read_file, shipped
 from softtiger_cli.lang.words import (
     Words, alternation, check_keys, header_lines, never_matches, read_chars, read_count, read_text, read_words, texts,
 )
@@ -128,7 +128,9 @@ def load_lists(code: str = "en", folder: Traversable | Path | None = None) -> Li
 def load_generators(code: str = "en", folder: Traversable | Path | None = None) -> tuple[Generator, ...]:
     """Every generator's rules (GENERATOR_FILES of lang/<code>/, or of `folder`), read and checked once."""
     general = load_lists(code, folder)
-    return tuple(_generator(name, general, code, folder) for name in GENERATOR_FILES)
+    # a generator writes one language: its file applies to that language's notes only, never by fallback
+    own = [name for name in GENERATOR_FILES if folder is not None or shipped(code, name)[1] == code]
+    return tuple(_generator(name, general, code, folder) for name in own)
 
 
 def generator_rules(note_text: str, code: str = "en") -> tuple[Generator, ...]:

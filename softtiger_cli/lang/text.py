@@ -56,6 +56,11 @@ class TextModel:
     edge: str  # a word boundary, as a pattern: English \b; Chinese anywhere but inside a Latin word
     gap: str  # the blank between two words of a phrase: English needs one, Chinese writes none
     stops: str  # characters that end a clause for a relative's reach ("her mother had ...; she ...")
+    colon: str  # a colon, as a pattern (Chinese writes the full-width one too)
+    bullet: re.Pattern[str]  # a list line's marker: "- ", "1. " (Chinese also "1、", "（1）", no blank after it)
+    list_stop: re.Pattern[str]  # where a list written in prose ends
+    trim_start: str  # characters an item never begins with
+    trim_end: str  # ... or ends with
     min_letters: int = 3  # Latin letters a plausible name needs
     min_han: int = 0  # or Han characters (0: Han alone never suffices)
 
@@ -99,8 +104,12 @@ _EN_PLAIN = re.compile(r"^[ \t]*(?P<name>[A-Za-z][A-Za-z /&'-]{1,40}?)[ \t]*$", 
 _EN_INLINE = re.compile(r"^[ \t]*(?P<name>[A-Za-z][A-Za-z /&'-]{1,40}):[ \t]+(?=\S)", re.M)
 _EN_SENTENCE = re.compile(r"(?<=[.!?;])[ \t]+(?=[A-Z0-9(\"'])|\n(?=[ \t]*\S)")
 
+_EN_BULLET = re.compile(r"^[ \t]*(?:[-*\u2022+]|\d{1,2}[.)])[ \t]+(?=\S)", re.M)
+_EN_LIST_STOP = re.compile(r"\.(?=\s|$)|\n[ \t]*\n|\n(?=[ \t]*(?:#|[-*\u2022]))")
+
 ENGLISH = TextModel("en", _EN_SENTENCE, _EN_HEADING, _EN_PLAIN, _EN_INLINE, han_boundaries=False, edge=r"\b",
-                    gap=r"\s+", stops=".;")
+                    gap=r"\s+", stops=".;", colon=":", bullet=_EN_BULLET, list_stop=_EN_LIST_STOP,
+                    trim_start=",;:-*\u2022", trim_end=",;:.")
 
 # Chinese headings: "【主诉】", "主诉：", "一、主诉：", "（一）既往史", each alone on its line or leading it.
 _ZH_NUMBER = r"(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．](?!\d))?[ \t]*"
@@ -114,8 +123,13 @@ _ZH_INLINE = re.compile(
     rf"{_ZH_NAME})[ \t]*[:：])[ \t]*(?=\S)", re.M)
 _ZH_SENTENCE = re.compile(r"(?<=[。！？；!?])[ \t]*(?=\S)|(?<=[.;])[ \t]+(?=[A-Z0-9(\"'])|\n(?=[ \t]*\S)")
 
+_ZH_BULLET = re.compile(r"^[ \t]*(?:[-*\u2022+]|\d{1,2}[.．](?!\d)|\d{1,2}[)）、]|[（(]\d{1,2}[）)])[ \t]*(?=\S)", re.M)
+_ZH_LIST_STOP = re.compile(r"[。；！？，]|\.(?=\s|$)|\n[ \t]*\n|\n(?=[ \t]*(?:#|[-*\u2022]))")
+
 CHINESE = TextModel("zh", _ZH_SENTENCE, _ZH_HEADING, _ZH_PLAIN, _ZH_INLINE, han_boundaries=True,
-                    edge=r"(?:(?<![A-Za-z0-9_])|(?![A-Za-z0-9_]))", gap=r"\s*", stops=".;。；", min_han=2)
+                    edge=r"(?:(?<![A-Za-z0-9_])|(?![A-Za-z0-9_]))", gap=r"\s*", stops=".;。；", colon="[:：]",
+                    bullet=_ZH_BULLET, list_stop=_ZH_LIST_STOP, trim_start=",;:-*\u2022，；：、。", trim_end=",;:.，；：、。",
+                    min_han=2)
 
 _MODELS: dict[str, TextModel] = {"en": ENGLISH, "zh": CHINESE}
 

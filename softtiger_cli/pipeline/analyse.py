@@ -88,7 +88,8 @@ def analyse(note: Note, *, note_date: str | None = None, use_lists: bool = True)
                             findings=find_findings(note.text))
     if use_lists:
         # a note generator's template rules apply only to its notes: decided here, once per note
-        analysis.list_items, analysis.list_regions = read_lists(note.text, secs, generator_rules(note.text))
+        analysis.list_items, analysis.list_regions = read_lists(note.text, secs, generator_rules(note.text, note.lang),
+                                                                note.lang)
         analysis.masked = mask(note.text, [(lo, hi) for lo, hi, _ in analysis.list_regions])
     return analysis
 
