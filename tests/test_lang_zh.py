@@ -163,3 +163,55 @@ def test_a_chinese_diagnosis_list_is_the_patients_problems_in_every_numbering() 
     items, _ = read_lists(prose, sections(prose, "zh"), (), "zh")
     assert [(i.group, i.text) for i in items] == [("problems", "高血压"), ("problems", "糖尿病"),
                                                   ("medications", "氨氯地平"), ("medications", "二甲双胍")]
+
+
+# ---- status cues (lang/zh/status.toml, visit.toml) --------------------------------------------------------
+
+def _status_cases() -> list:
+    from softtiger_cli.lang.status import load_status
+
+    pack = load_status("zh")
+    own = ("not-taken", "stopped", "intended", "active", "ordered", "done", "inpatient", "emergency")
+    return [pytest.param(pack, cue, id=f"{cue.category}-{cue.text}") for name in own for cue in pack[name].cues]
+
+
+def _status_reads(cue) -> str:  # noqa: ANN001 - a status Cue
+    from softtiger_cli.clinical.status import Mention, medication_status, procedure_status
+    from softtiger_cli.pipeline.decide import encounter_class
+
+    example, target = cue.example, cue.target
+    if cue.category in ("inpatient", "emergency"):
+        return encounter_class(example, "zh")
+    at = example.find(target)
+    m = Mention(at, at + len(target), Assertion(), cue.section, example, at, "zh")
+    if cue.category in ("ordered", "done"):
+        return procedure_status(m) or ""
+    return medication_status(m, False)[0]
+
+
+@pytest.mark.parametrize(("pack", "cue"), _status_cases())
+def test_each_chinese_status_cue_decides_its_example(pack, cue, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    from types import MappingProxyType
+
+    from softtiger_cli.clinical import status
+    from softtiger_cli.pipeline import decide
+
+    assert _status_reads(cue) == cue.expect, cue.example
+    category = pack[cue.category]
+    lists = {role: tuple(c for c in cues if c is not cue) for role, cues in category.lists.items()}
+    without = replace(pack, categories=MappingProxyType({**pack.categories,
+                                                         cue.category: replace(category, lists=MappingProxyType(lists))}))
+    compiled, words = status._compile(without), decide._compile(without)
+    monkeypatch.setattr(status, "_matcher", lambda lang: compiled)
+    monkeypatch.setattr(decide, "_words", lambda lang: words)
+    assert _status_reads(cue) != cue.expect, f"{cue.example!r} reads the same without it: it does not decide"
+
+
+@pytest.mark.parametrize("word", ["高血压", "2型糖尿病", "慢性阻塞性肺疾病", "冠心病"])
+def test_a_chronic_chinese_disease_stays_active_under_a_past_history(word: str) -> None:
+    from softtiger_cli.clinical.status import Mention, condition_status
+
+    text = f"既往有{word}病史"
+    m = Mention(3, 3 + len(word), Assertion(time="history"), "pmh", text, 3, "zh")
+    assert condition_status(word, m) == "active"
+    assert condition_status("阑尾炎", Mention(0, 3, Assertion(), "pmh", "阑尾炎", 0, "zh")) == "history"

@@ -45,7 +45,7 @@ class _Matcher:
 
 
 def _words(pack: StatusPack, category: str, flags: int = re.I) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + pack[category].alternation() + r")\b", flags)
+    return re.compile(text_model(pack.code).bounded(pack[category].alternation()), flags)
 
 
 def _compile(pack: StatusPack) -> _Matcher:
@@ -76,8 +76,9 @@ def _compile(pack: StatusPack) -> _Matcher:
                                sg.alternation("units") + r")\b", re.I),
         "result-before": re.compile(r"\b(?:" + c["result-before"].alternation() + r")\s*$", re.I),
     })
-    return _Matcher(pack, re.compile(r"\b(?:" + pack.chronic.alternation + r")\b", re.I),
-                    re.compile(r"\b(?:" + pack.episodic.alternation + r")\b", re.I), cues, text_model(pack.code))
+    tm = text_model(pack.code)
+    return _Matcher(pack, re.compile(tm.bounded(pack.chronic.alternation), re.I),
+                    re.compile(tm.bounded(pack.episodic.alternation), re.I), cues, tm)
 
 
 @functools.lru_cache(maxsize=None)

@@ -177,7 +177,28 @@ def read_file(code: str, name: str, folder: "Traversable | Path | None" = None) 
         text = (base / name).read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         raise PackError(f"no language pack file '{label}'") from None
-    return _parse(text, label), _Source(label, text)
+    data = _parse(text, label)
+    inherit = data.pop("inherit", False)
+    if inherit is not False:
+        if inherit is not True or folder is not None or code == FALLBACK:
+            raise _Source(label, text).error(_Source(label, text).key_line("inherit"),
+                                             f"'inherit = true' is for a shipped language other than {FALLBACK}")
+        base_data, base_src = read_file(FALLBACK, name)
+        return _inherit(base_data, data), _Source(label, text + "\n" + base_src.text)
+    return data, _Source(label, text)
+
+
+def _inherit(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """A file that says `inherit = true` takes FALLBACK's tables it does not write itself: its own tables
+    replace the fallback's whole, one level down for families of tables ([cue.stopped], [section.pmh])."""
+    out = dict(base)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and \
+                all(isinstance(v, dict) for v in value.values()) and all(isinstance(v, dict) for v in base[key].values()):
+            out[key] = {**base[key], **value}
+        else:
+            out[key] = value
+    return out
 
 
 def compile_pattern(pattern: str, src: "Source", line: int, flags: int = re.I) -> re.Pattern[str]:
@@ -205,6 +226,7 @@ class _Source:
 
     def __init__(self, name: str, text: str) -> None:
         self.name = name
+        self.text = text
         self.lines = text.splitlines()
         self.rule_lines = [i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*rule\s*\]\]", line)]
 

@@ -28,6 +28,8 @@ from softtiger_cli.core.text import HAN, Language, han_count, tokens
 
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "zh": "Chinese"}
+# The BCP-47 tag a Bundle carries for a note of each language (the zh pack reads Simplified Chinese records).
+BCP47: dict[Language, str] = {"en": "en", "zh": "zh-CN"}
 AUTO = "auto"
 # A note is Chinese when Han characters are at least this share of its tokens (Han characters + Latin words):
 # a Chinese record keeps many Latin abbreviations (BP, CT, mg), an English one at most a name in Han.

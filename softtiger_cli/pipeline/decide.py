@@ -24,6 +24,7 @@ from softtiger_cli.clinical.status import Mention, pick_condition, pick_medicati
 from softtiger_cli.core.data import Assertion, ConditionStatus, Criticality, Extraction, Item, Span
 from softtiger_cli.core.text import Language, folded, han_count, words
 from softtiger_cli.lang.status import StatusPack, load_status
+from softtiger_cli.lang.text import text_model
 from softtiger_cli.note.sections import Section
 from softtiger_cli.pipeline.analyse import NoteAnalysis
 from softtiger_cli.pipeline.candidates import condition_shaped, junk
@@ -57,7 +58,7 @@ class _Words:
 
 def _compile(pack: StatusPack) -> _Words:
     def whole(category: str) -> re.Pattern[str]:
-        return re.compile(r"\b(?:" + pack[category].alternation() + r")\b", re.I)
+        return re.compile(text_model(pack.code).bounded(pack[category].alternation()), re.I)
 
     return _Words(pack, _onset_pattern(pack), whole("severe"), whole("mild"), whole("visit-time"), whole("inpatient"),
                   whole("emergency"), frozenset(c.text.lower() for c in pack["label"].cues))
@@ -311,6 +312,9 @@ def link_conditions(result: Extraction, analysis: NoteAnalysis) -> None:
         if span is None:
             return None
         hits = [p for p in problems if any(s.start < span.end and s.end > span.start for s in p.spans)]
+        if not hits:  # a problem already decided under these words is the one meant, wherever the words are
+            named = folded(text)  # first found in the note: one Condition, referenced from each place
+            hits = [p for p in problems if p.status in PATIENT_CONDITION and folded(p.text) == named]
         if not hits:
             if junk(text, analysis.lang) or not condition_shaped(text, analysis.lang) or \
                     not plausible(text, analysis.text, result.patient.get("name", ""), analysis.lang):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from softtiger_cli.core.data import Extraction, Item
+from softtiger_cli.lang.text import BCP47
 from softtiger_cli.fhir.assemble.builder import DERIVATION_REFERENCE, AssemblyOptions, BundleBuilder
 from softtiger_cli.fhir.assemble.meaning import reshape, status_values
 from softtiger_cli.fhir.assemble.resources import (complete, device, label, note_document, place_onset,
@@ -78,7 +79,7 @@ def assemble(ex: Extraction, opts: AssemblyOptions, schemas: dict[str, dict[str,
     bundle_url = b.url("Bundle")
     bundle: dict[str, Any] = {
         "resourceType": "Bundle", "id": bundle_url.removeprefix("urn:uuid:"),
-        "language": ex.note.lang,  # BCP-47: the note's language, which its items' texts are written in
+        "language": BCP47[ex.note.lang],  # the note's language, which its items' texts are written in
         "identifier": {"system": "urn:ietf:rfc:3986", "value": bundle_url},
         "timestamp": opts.timestamp,
     }

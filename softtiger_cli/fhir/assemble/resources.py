@@ -9,6 +9,7 @@ from typing import Any
 from softtiger_cli import __version__
 from softtiger_cli.clinical.vitals import VITAL_LOINC, VITAL_WORDS
 from softtiger_cli.core.data import Extraction, Item, Vital
+from softtiger_cli.lang.text import BCP47
 from softtiger_cli.fhir.assemble.sections import LOINC
 from softtiger_cli.fhir.assemble.builder import (ALLERGY_CLINICAL, DERIVATION_REFERENCE, OBS_CATEGORY, SPAN_MATCH,
                                                  SPAN_ORIGIN, UCUM, BundleBuilder)
@@ -51,7 +52,7 @@ def note_document(b: BundleBuilder, ex: Extraction) -> dict[str, Any]:
         "description": "The clinical note this bundle was made from; derivation-reference offsets index its text.",
         "content": [{"attachment": {
             "contentType": "text/plain; charset=utf-8",
-            "language": ex.note.lang,
+            "language": BCP47[ex.note.lang],
             "data": base64.b64encode(data).decode(),
             "size": len(data),
             "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),  # noqa: S324 - FHIR mandates SHA-1 here
