@@ -8,6 +8,7 @@ here are written for the tests.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -215,3 +216,56 @@ def test_a_chronic_chinese_disease_stays_active_under_a_past_history(word: str) 
     m = Mention(3, 3 + len(word), Assertion(time="history"), "pmh", text, 3, "zh")
     assert condition_status(word, m) == "active"
     assert condition_status("阑尾炎", Mention(0, 3, Assertion(), "pmh", "阑尾炎", 0, "zh")) == "history"
+
+
+# ---- whole Chinese notes through the pipeline, rules only (every question answers "nothing found") -------
+
+ZH_NOTES = Path(__file__).parent / "data" / "zh"
+
+
+def _structure_zh(name: str, encoding: str = "utf-8") -> dict:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from scripted import ScriptedBackend
+    from softtiger_cli.note.reader import decode_note
+    from softtiger_cli.pipeline.run import StructureOptions, structure_note
+
+    note = decode_note((ZH_NOTES / name).read_text(encoding="utf-8").encode(encoding), name)
+    assert note.lang == "zh" and note.encoding == encoding
+    return structure_note(ScriptedBackend(), note, StructureOptions(timestamp="2026-01-01T00:00:00Z")).bundle
+
+
+def _resources(bundle: dict, kind: str) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def _status(r: dict, field: str) -> str:
+    return (r.get(field) or {}).get("coding", [{}])[0].get("code", "")
+
+
+def test_a_chinese_admission_note_gives_its_diagnoses_drugs_and_vitals_by_rule() -> None:
+    bundle = _structure_zh("admission.txt")
+    assert bundle["language"] == "zh-CN"
+    conditions = {r["code"]["text"]: r for r in _resources(bundle, "Condition")}
+    for name in ("慢性阻塞性肺疾病急性加重", "社区获得性肺炎", "高血压病2级", "2型糖尿病", "高血压"):
+        assert _status(conditions[name], "clinicalStatus") == "active", name  # 既往有高血压: chronic, ongoing
+    assert len(conditions) == len(_resources(bundle, "Condition"))  # each diagnosis once
+    drugs = {r["medicationCodeableConcept"]["text"]: r["status"] for r in _resources(bundle, "MedicationStatement")}
+    assert drugs == {"氨氯地平5mg qd": "active", "二甲双胍0.5g bid": "active"}
+    vitals = {c["code"]: r for r in _resources(bundle, "Observation") for c in r["code"]["coding"]}
+    assert vitals["8310-5"]["valueQuantity"]["value"] == 36.9 and vitals["8867-4"]["valueQuantity"]["value"] == 96
+    assert "85354-9" in vitals and vitals["59408-5"]["valueQuantity"]["value"] == 91
+    encounter = _resources(bundle, "Encounter")[0]
+    assert encounter["class"]["code"] == "IMP"  # 入院记录
+
+
+def test_a_chinese_note_in_gb18030_gives_the_same_bundle() -> None:
+    assert _structure_zh("outpatient.txt", "gb18030") == _structure_zh("outpatient.txt")
+
+
+def test_a_chinese_discharge_note_keeps_its_diagnoses_and_plans() -> None:
+    bundle = _structure_zh("discharge.txt")
+    names = {r["code"]["text"] for r in _resources(bundle, "Condition")}
+    assert {"急性化脓性阑尾炎", "高血压病1级"} <= names
+    assert _resources(bundle, "Encounter")[0]["class"]["code"] == "IMP"
