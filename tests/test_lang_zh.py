@@ -269,3 +269,15 @@ def test_a_chinese_discharge_note_keeps_its_diagnoses_and_plans() -> None:
     names = {r["code"]["text"] for r in _resources(bundle, "Condition")}
     assert {"急性化脓性阑尾炎", "高血压病1级"} <= names
     assert _resources(bundle, "Encounter")[0]["class"]["code"] == "IMP"
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    ("体温最高39.2℃，现体温37.5℃。", ["temp 37.5 Cel"]),  # a history's highest is no reading of this visit
+    ("平素血压控制在130/80mmHg，最高血压180/100mmHg，入院血压150/90mmHg。", ["bp 150/90"]),
+    ("近半年体重下降5kg。", []), ("出生体重3.2kg。", []), ("血磷 P 2.35mmol/L。", []),
+    ("自测血压140/90mmHg。", []),
+])
+def test_a_chinese_vital_sign_is_only_this_visits_reading(text: str, kinds: list[str]) -> None:
+    from softtiger_cli.clinical.vitals import read_vitals
+
+    assert [_show(v) for v in read_vitals(text, "zh")] == kinds

@@ -29,9 +29,10 @@ def _label(label: str, not_labels: tuple[str, ...]) -> str:
     return re.escape(label) + "".join(f"(?!{re.escape(t)})" for t in tails)
 
 
-def _pattern(entry: VitalEntry, tm: TextModel) -> re.Pattern[str]:
+def _pattern(entry: VitalEntry, tm: TextModel, not_after: tuple[str, ...] = ()) -> re.Pattern[str]:
     labels = "|".join(_label(w, entry.not_labels) for w in entry.labels)
-    return re.compile(tm.bounded(labels) + _GAP + entry.value, re.I)
+    before = "".join(f"(?<!{re.escape(w)})" for w in not_after)  # "最高血压 180/100" is no reading of this visit
+    return re.compile(before + tm.bounded(labels) + _GAP + entry.value, re.I)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class _Readers:
 @functools.lru_cache(maxsize=None)
 def _readers(lang: Language) -> _Readers:
     vitals, tm = load_measures(lang).vitals, text_model(lang)
-    return _Readers(vitals, [(e, _pattern(e, tm)) for e in vitals.entries],
+    return _Readers(vitals, [(e, _pattern(e, tm, vitals.not_after)) for e in vitals.entries],
                     re.compile(tm.bounded("(" + "|".join(map(re.escape, vitals.names)) + ")"), re.I))
 
 

@@ -61,6 +61,7 @@ class Vitals:
     kinds: Mapping[str, VitalKind]
     entries: tuple[VitalEntry, ...]
     names: tuple[str, ...]  # words that name a vital sign
+    not_after: tuple[str, ...] = ()  # words right before a label that make it no reading of this visit ("最高")
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ def _units_alt(units: tuple[str, ...]) -> str:
 
 def _vitals(data: dict[str, Any], src: Source, kinds: Mapping[str, VitalKind]) -> Vitals:
     for key in data:
-        if key not in ("names", "vital"):
+        if key not in ("names", "vital", "not_after"):
             raise src.error(src.key_line(key), f"unknown key '{key}'")
     raw, lines, entries = data.get("vital"), _headers(src, "vital"), []
     if not isinstance(raw, list) or not raw:
@@ -266,7 +267,7 @@ def _vitals(data: dict[str, Any], src: Source, kinds: Mapping[str, VitalKind]) -
         entries.append(VitalEntry(kind, read, labels, not_labels, value, MappingProxyType(dict(units) if captured
                                                                                           else {}),
                                   _text(t, "example", src, start, end), _text(t, "expect", src, start, end)))
-    return Vitals(kinds, tuple(entries), _list(data, "names", src))
+    return Vitals(kinds, tuple(entries), _list(data, "names", src), _list(data, "not_after", src, optional=True))
 
 
 _DATE_KEYS = {"year", "year_leads", "since", "ago", "repeat", "last", "postop", "months", "days_before",
