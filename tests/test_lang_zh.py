@@ -281,3 +281,28 @@ def test_a_chinese_vital_sign_is_only_this_visits_reading(text: str, kinds: list
     from softtiger_cli.clinical.vitals import read_vitals
 
     assert [_show(v) for v in read_vitals(text, "zh")] == kinds
+
+
+def test_denied_findings_are_each_their_own_refuted_item_and_denial_words_inside_words_are_not() -> None:
+    from softtiger_cli.clinical.lists import read_lists
+
+    text = ("现病史：患者无明显诱因出现咳嗽，无发热，无明显胸痛、气促。否认高血压、糖尿病病史。不伴恶心、呕吐。"
+            "四肢无力，无法行走。")
+    items, _ = read_lists(text, sections(text, "zh"), (), "zh")
+    assert [i.text for i in items] == ["发热", "胸痛", "气促", "高血压", "糖尿病", "恶心", "呕吐"]
+
+
+def test_a_numbered_line_is_an_item_of_its_section_not_a_heading() -> None:
+    note = "出院医嘱：\n1. 出院带药：氨氯地平5mg qd。\n2. 1周后复查血常规。\n"
+    assert [s.kind for s in sections(note, "zh")] == ["plan"]
+    bundle_note = "一、出院医嘱：\n出院带药：氨氯地平5mg qd。\n"
+    assert [s.kind for s in sections(bundle_note, "zh")] == ["plan", "medications"]
+
+
+def test_the_discharge_notes_drugs_to_take_home_are_taken() -> None:
+    bundle = _structure_zh("discharge.txt")
+    drugs = {r["medicationCodeableConcept"]["text"]: r for r in _resources(bundle, "MedicationStatement")}
+    assert list(drugs) == ["氨氯地平5mg qd口服"] and drugs["氨氯地平5mg qd口服"]["status"] == "active"
+    assert not _resources(bundle, "MedicationRequest")
+    refuted = {r["code"]["text"] for r in _resources(bundle, "Condition") if _status(r, "verificationStatus") == "refuted"}
+    assert refuted == {"发热"}  # 出院情况：无发热

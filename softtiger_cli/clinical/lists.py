@@ -175,8 +175,7 @@ def _items(note: str, spans: list[tuple[int, int]], group: str, cue: str, inline
         text = note[lo:hi]
         if not text.strip():
             continue
-        first = text.split()[0].lower().strip(",.;:")
-        if first in mt.not_a_start or text.lower().strip(":") in mt.subheadings:
+        if mt.text.starts_with(text, mt.not_a_start) or text.lower().strip(":") in mt.subheadings:
             if inline:
                 break
             continue

@@ -42,17 +42,20 @@ CVX = "http://hl7.org/fhir/sid/cvx"
 _SNOMED_NO_ALLERGY = {"716186003", "409137002", "428607008", "429625007"}  # no known (drug/food/env.) allergy
 
 # vital sign -> (names a note or a producer may use, LOINC codes of the sign)
+# (Chinese records write 血压, 脉搏/心率, 体温, 呼吸, 血氧饱和度, 体重, 身高, and the letters T, P, R of 体格检查.)
 VITAL_SIGNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "blood pressure": (("blood pressure", "bp", "systolic", "diastolic"),
+    "blood pressure": (("blood pressure", "bp", "systolic", "diastolic", "血压"),
                        ("85354-9", "55284-4", "8480-6", "8462-4")),
-    "heart rate": (("heart rate", "hr", "pulse", "pulse rate", "heart beat"), ("8867-4",)),
+    "heart rate": (("heart rate", "hr", "pulse", "pulse rate", "heart beat", "p", "心率", "脉搏"), ("8867-4",)),
     "oxygen saturation": (("oxygen saturation", "o2 sat", "o2 saturation", "o2 sats", "spo2", "sao2", "pulse ox",
-                           "pulse oximetry", "oxygen sat", "sat", "sats", "oximetry"), ("59408-5", "2708-6")),
-    "temperature": (("temperature", "temp", "body temperature"), ("8310-5",)),
-    "respiratory rate": (("respiratory rate", "rr", "respirations", "respiration rate", "breathing rate"), ("9279-1",)),
-    "weight": (("weight", "body weight", "wt"), ("29463-7",)),
-    "height": (("height", "body height", "ht"), ("8302-2",)),
-    "bmi": (("bmi", "body mass index"), ("39156-5",)),
+                           "pulse oximetry", "oxygen sat", "sat", "sats", "oximetry", "血氧饱和度", "氧饱和度",
+                           "指脉氧"), ("59408-5", "2708-6")),
+    "temperature": (("temperature", "temp", "body temperature", "t", "体温"), ("8310-5",)),
+    "respiratory rate": (("respiratory rate", "rr", "respirations", "respiration rate", "breathing rate", "r", "呼吸"),
+                         ("9279-1",)),
+    "weight": (("weight", "body weight", "wt", "体重"), ("29463-7",)),
+    "height": (("height", "body height", "ht", "身高"), ("8302-2",)),
+    "bmi": (("bmi", "body mass index", "体重指数"), ("39156-5",)),
 }
 _SYNONYMS = sorted(((normalise(name).split(), sign) for sign, (names, _) in VITAL_SIGNS.items() for name in names),
                    key=lambda pair: -len(pair[0]))

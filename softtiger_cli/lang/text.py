@@ -90,6 +90,13 @@ class TextModel:
         units = _units(text)[skip:skip + n]
         return text[units[0][0]:units[-1][1]] if units else ""
 
+    def starts_with(self, text: str, words: frozenset[str]) -> bool:
+        """Whether `text` begins with one of `words`: its first word (English), or a prefix (Chinese)."""
+        if not self.han_boundaries:
+            return text.split()[0].lower().strip(",.;:") in words
+        low = text.lower()
+        return any(low.startswith(w) for w in words)
+
     def plausible(self, text: str) -> bool:
         """Enough letters to name something: `min_letters` letters, or (where set) `min_han` Han characters."""
         letters = sum(ch.isalpha() for ch in text)
@@ -114,7 +121,9 @@ ENGLISH = TextModel("en", _EN_SENTENCE, _EN_HEADING, _EN_PLAIN, _EN_INLINE, han_
                     trim_start=",;:-*\u2022", trim_end=",;:.")
 
 # Chinese headings: "【主诉】", "主诉：", "一、主诉：", "（一）既往史", each alone on its line or leading it.
-_ZH_NUMBER = r"(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．](?!\d))?[ \t]*"
+# A heading's number is written in Chinese numerals ("一、", "（二）"); "1." and "1、" number the items of a list
+# ("1. 出院带药：…" is an item of 出院医嘱, not a section of its own).
+_ZH_NUMBER = r"(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十]{1,3}[）)])?[ \t]*"
 _ZH_NAME = rf"[{HAN}][{HAN}A-Za-z/、及与和 ]{{0,11}}[{HAN}]"
 _ZH_SHAPES = (rf"{_ZH_NUMBER}【[ \t]*(?P<bracket>{_ZH_NAME})[ \t]*】[ \t]*[:：]?|"
               rf"{_ZH_NUMBER}(?P<zhcolon>{_ZH_NAME})[ \t]*[:：]")
