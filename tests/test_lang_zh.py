@@ -88,7 +88,7 @@ def test_each_chinese_heading_names_its_section_in_every_shape(kind: str, headin
 def test_chinese_sentences_end_at_full_width_marks_without_spaces() -> None:
     text = "患者咳嗽3天。无发热！是否胸痛？否认；BP 130/80mmHg。Plan: rest."
     got = [text[s.start:s.end] for s in sentences(text, lang="zh")]
-    assert got == ["患者咳嗽3天。", "无发热！", "是否胸痛？", "否认；", "BP 130/80mmHg。", "Plan: rest."]
+    assert got == ["患者咳嗽3天。", "无发热！", "是否胸痛？", "否认；BP 130/80mmHg。", "Plan: rest."]
 
 
 def test_the_language_is_chosen_by_the_share_of_han_characters() -> None:

@@ -205,9 +205,10 @@ def _items(note: str, spans: list[tuple[int, int]], group: str, cue: str, inline
     return out
 
 
-def _sentence_start(note: str, floor: int, pos: int) -> int:
-    """Where the sentence holding pos begins (after the last full stop or line break before it)."""
-    cut = max(note.rfind("\n", floor, pos), note.rfind(". ", floor, pos) + 1, floor - 1)
+def _sentence_start(note: str, floor: int, pos: int, tm: TextModel) -> int:
+    """Where the clause holding pos begins: after the last of the language's clause marks before it (English:
+    a full stop and a blank, or a line break; Chinese also 。；！？ and ，)."""
+    cut = max([note.rfind(mark, floor, pos) + len(mark) - 1 for mark in tm.clause_marks] + [floor - 1])
     return cut + 1
 
 
@@ -272,7 +273,7 @@ def _read(note: str, secs: list[Section], mt: _Matcher) -> tuple[list[ListItem],
                 found = _items(note, pieces[:1] if single else pieces, group, "lead", True, mt)
             items += found
             if found:  # the region runs from the start of the lead's sentence to the end of the list
-                regions.append((_sentence_start(note, sec.body_start, m.start()), stop, group))
+                regions.append((_sentence_start(note, sec.body_start, m.start(), mt.text), stop, group))
             pos = max(stop, m.end() + 1)
         if section_group and not lead_found:
             items += _section_list(note, sec, section_group, regions, mt)

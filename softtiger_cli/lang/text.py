@@ -5,7 +5,8 @@ Tokens themselves are language-neutral (core/text.py: a Latin word or one Han ch
 language sits here, behind one small interface, so no stage writes `\\b`, `[.!?]` or `split()` for itself:
 
 - `sentence_end`: where sentences (and list lines) end. English: . ! ? ; before a capital, or a new line.
-  Chinese: also after 。！？； with no space (Chinese puts none), and full-width ？！.
+  Chinese: also after 。！？ with no space (Chinese puts none); ；separates the clauses of one sentence (a list
+  of drugs), and ends cue scopes only (lang/zh/context.toml terminate_chars).
 - `heading_line`, `plain_heading`, `inline_heading`: the shapes of a section heading. Chinese adds 【主诉】,
   "主诉：" with a full-width colon, and numbered "一、主诉".
 - `bounded(alternation)`: cue words as whole words. English uses `\\b`; between Han characters there is no
@@ -63,6 +64,7 @@ class TextModel:
     list_stop: re.Pattern[str]  # where a list written in prose ends
     trim_start: str  # characters an item never begins with
     trim_end: str  # ... or ends with
+    clause_marks: tuple[str, ...]  # what a list's region starts after: the clause holding its lead begins there
     min_letters: int = 3  # Latin letters a plausible name needs
     min_han: int = 0  # or Han characters (0: Han alone never suffices)
 
@@ -118,7 +120,7 @@ _EN_LIST_STOP = re.compile(r"\.(?=\s|$)|\n[ \t]*\n|\n(?=[ \t]*(?:#|[-*\u2022]))"
 
 ENGLISH = TextModel("en", _EN_SENTENCE, _EN_HEADING, _EN_PLAIN, _EN_INLINE, han_boundaries=False, edge=r"\b",
                     gap=r"\s+", stops=".;", colon=":", bullet=_EN_BULLET, list_stop=_EN_LIST_STOP,
-                    trim_start=",;:-*\u2022", trim_end=",;:.")
+                    trim_start=",;:-*\u2022", trim_end=",;:.", clause_marks=("\n", ". "))
 
 # Chinese headings: "【主诉】", "主诉：", "一、主诉：", "（一）既往史", each alone on its line or leading it.
 # A heading's number is written in Chinese numerals ("一、", "（二）"); "1." and "1、" number the items of a list
@@ -132,14 +134,15 @@ _ZH_PLAIN = re.compile(rf"^[ \t]*(?:{_ZH_NUMBER})(?P<name>[A-Za-z][A-Za-z /&'-]{
 _ZH_INLINE = re.compile(
     rf"^[ \t]*(?:{_ZH_NUMBER})(?:【[ \t]*(?P<bname>{_ZH_NAME})[ \t]*】[ \t]*[:：]?|(?P<name>[A-Za-z][A-Za-z /&'-]{{1,40}}|"
     rf"{_ZH_NAME})[ \t]*[:：])[ \t]*(?=\S)", re.M)
-_ZH_SENTENCE = re.compile(r"(?<=[。！？；!?])[ \t]*(?=\S)|(?<=[.;])[ \t]+(?=[A-Z0-9(\"'])|\n(?=[ \t]*\S)")
+_ZH_SENTENCE = re.compile(r"(?<=[。！？!?])[ \t]*(?=\S)|(?<=[.;])[ \t]+(?=[A-Z0-9(\"'])|\n(?=[ \t]*\S)")
 
 _ZH_BULLET = re.compile(r"^[ \t]*(?:[-*\u2022+]|\d{1,2}[.．](?!\d)|\d{1,2}[)）、]|[（(]\d{1,2}[）)])[ \t]*(?=\S)", re.M)
-_ZH_LIST_STOP = re.compile(r"[。；！？，]|\.(?=\s|$)|\n[ \t]*\n|\n(?=[ \t]*(?:#|[-*\u2022]))")
+_ZH_LIST_STOP = re.compile(r"[。！？，]|\.(?=\s|$)|\n[ \t]*\n|\n(?=[ \t]*(?:#|[-*\u2022]))")
 
 CHINESE = TextModel("zh", _ZH_SENTENCE, _ZH_HEADING, _ZH_PLAIN, _ZH_INLINE, han_boundaries=True,
                     edge=r"(?:(?<![A-Za-z0-9_])|(?![A-Za-z0-9_]))", gap=r"\s*", stops=".;。；", colon="[:：]",
                     bullet=_ZH_BULLET, list_stop=_ZH_LIST_STOP, trim_start=",;:-*\u2022，；：、。", trim_end=",;:.，；：、。",
+                    clause_marks=("\n", "。", "；", "！", "？", "，", ". "),
                     min_han=2)
 
 _MODELS: dict[str, TextModel] = {"en": ENGLISH, "zh": CHINESE}
