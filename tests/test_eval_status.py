@@ -420,3 +420,23 @@ def test_eval_default_tasks_are_structures() -> None:
     result = run_cli("eval", "--help", env={"COLUMNS": "200"})
     assert result.returncode == 0
     assert "default all" in " ".join(result.stdout.split())
+
+
+def test_chinese_vital_sign_names_and_the_letters_of_an_exam_line_name_their_sign() -> None:
+    from softtiger_cli.eval.fhir_items import vital_sign
+
+    assert [vital_sign(t) for t in ("T", "P", "R", "BP", "血压", "心率", "脉搏", "体温", "呼吸", "血氧饱和度", "体重",
+                                    "身高")] == ["temperature", "heart rate", "respiratory rate", "blood pressure",
+                                                "blood pressure", "heart rate", "heart rate", "temperature",
+                                                "respiratory rate", "oxygen saturation", "weight", "height"]
+    pred = StatusItem("vital", "Body temperature", "final", loinc=("8310-5",))
+    assert item_matches(pred, StatusItem("vital", "T", "final"))
+    assert not item_matches(pred, StatusItem("vital", "P", "final"))
+
+
+def test_a_no_known_entry_matches_the_gold_one_however_it_is_worded() -> None:
+    pred = StatusItem("allergy", "No known allergies", "none")
+    assert item_matches(pred, StatusItem("allergy", "否认药物过敏史", "none"))
+    assert item_matches(pred, StatusItem("allergy", "NKDA", "none"))
+    assert not item_matches(pred, StatusItem("allergy", "penicillin", "active"))
+    assert not item_matches(pred, StatusItem("medication", "no medications", "none"))

@@ -306,3 +306,11 @@ def test_the_discharge_notes_drugs_to_take_home_are_taken() -> None:
     assert not _resources(bundle, "MedicationRequest")
     refuted = {r["code"]["text"] for r in _resources(bundle, "Condition") if _status(r, "verificationStatus") == "refuted"}
     assert refuted == {"发热"}  # 出院情况：无发热
+
+
+def test_a_full_width_bracket_keeps_its_reactions_with_the_allergy() -> None:
+    from softtiger_cli.clinical.lists import read_lists
+
+    note = "过敏史：对碘造影剂过敏（全身荨麻疹、喉头水肿）。\n"
+    items, _ = read_lists(note, sections(note, "zh"), (), "zh")
+    assert [(i.group, i.text) for i in items] == [("allergies", "对碘造影剂过敏（全身荨麻疹、喉头水肿）")]

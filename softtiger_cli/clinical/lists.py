@@ -139,8 +139,8 @@ def _split(note: str, start: int, end: int, group: str, mt: _Matcher) -> list[tu
     else:
         seps, depth = [], 0
         for i, ch in enumerate(text):
-            depth += ch == "("
-            depth -= ch == ")" and depth > 0
+            depth += ch in "(（"
+            depth -= ch in ")）" and depth > 0
             if ch in mt.weak and depth == 0:
                 seps.append(i)
     pieces, pos = [], 0
