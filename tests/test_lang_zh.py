@@ -314,3 +314,24 @@ def test_a_full_width_bracket_keeps_its_reactions_with_the_allergy() -> None:
     note = "过敏史：对碘造影剂过敏（全身荨麻疹、喉头水肿）。\n"
     items, _ = read_lists(note, sections(note, "zh"), (), "zh")
     assert [(i.group, i.text) for i in items] == [("allergies", "对碘造影剂过敏（全身荨麻疹、喉头水肿）")]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("入院后行腹腔镜阑尾切除术，术后予头孢呋辛抗感染。", ["腹腔镜阑尾切除术"]),  # after the verb, not the whole run
+    ("既往史：阑尾切除术后10年。", ["阑尾切除术"]),
+    ("2015年行胆囊切除术。", ["胆囊切除术"]),
+    ("胸部CT示双肺气肿，头颅MRI未见异常。", ["胸部CT", "头颅MRI"]),
+    ("完善痰培养、肺功能检查。", ["痰培养", "肺功能"]),
+    ("拟行冠脉造影，必要时行PCI术。", ["冠脉造影", "PCI术"]),
+    ("患者术后恢复好。", []),  # 术 alone names no operation
+])
+def test_chinese_tests_and_operations_are_found_with_their_names(text: str, names: list[str]) -> None:
+    from softtiger_cli.clinical.procedures import find_procedures
+
+    assert [text[a:b] for a, b in find_procedures(text, lang="zh")] == names
+
+
+def test_a_chinese_operation_done_and_a_test_ordered_have_their_status() -> None:
+    bundle = _structure_zh("discharge.txt")
+    assert [(r["code"]["text"], r["status"]) for r in _resources(bundle, "Procedure")] == [("腹腔镜阑尾切除术", "completed")]
+    assert "血常规" in {r["code"]["text"] for r in _resources(bundle, "ServiceRequest")}  # 1周后门诊复查血常规

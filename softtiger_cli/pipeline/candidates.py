@@ -314,7 +314,7 @@ def condition_shaped(text: str, lang: Language = "en") -> bool:
     rx = _rx(lang)
     if rx.habit.search(text) and not rx.disorder.search(text):
         return False
-    if rx.fragment.search(text) or find_procedures(text):
+    if rx.fragment.search(text) or find_procedures(text, lang=lang):
         return False
     return True
 
