@@ -335,3 +335,14 @@ def test_a_chinese_operation_done_and_a_test_ordered_have_their_status() -> None
     bundle = _structure_zh("discharge.txt")
     assert [(r["code"]["text"], r["status"]) for r in _resources(bundle, "Procedure")] == [("腹腔镜阑尾切除术", "completed")]
     assert "血常规" in {r["code"]["text"] for r in _resources(bundle, "ServiceRequest")}  # 1周后门诊复查血常规
+
+
+def test_the_evidence_view_marks_a_chinese_note_in_its_language() -> None:
+    import re
+
+    from softtiger_cli.view.render import render_bundle
+
+    page = render_bundle(_structure_zh("admission.txt"))
+    assert '<div class="note" id="note" lang="zh-CN">' in page and "Noto Sans CJK SC" in page
+    marked = re.findall(r"<mark [^>]*>([^<]+)</mark>", page)
+    assert "社区获得性肺炎" in marked and "高血压病2级" in marked

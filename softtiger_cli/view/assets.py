@@ -30,7 +30,8 @@ CSS = """
 :root{color-scheme:light;--ink:#1f2328;--muted:#59636e;--line:#dfe3e8;--card:#fff;--page:#f4f6f8}
 *{box-sizing:border-box}
 body{margin:0;background:var(--page);color:var(--ink);
- font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif}
+ font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,"Noto Sans CJK SC",
+ "Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif}
 header{background:var(--card);border-bottom:1px solid var(--line);padding:14px 28px}
 header .eyebrow{margin:0;font-size:11.5px;text-transform:uppercase;letter-spacing:.08em;color:#0b57a4;font-weight:650}
 header h1{font-size:19px;margin:0 0 2px;font-weight:650;letter-spacing:-.01em}
@@ -50,7 +51,8 @@ h2{font-size:12.5px;text-transform:uppercase;letter-spacing:.07em;color:var(--mu
  border-bottom:2px solid var(--b);line-height:20px}
 .legend .k-other{--bg:#f3f4f6;--b:#6b7280}
 .note{white-space:pre-wrap;overflow-wrap:anywhere;tab-size:4;margin:0;
- font:14px/1.95 ui-monospace,"SFMono-Regular","DejaVu Sans Mono",Menlo,Consolas,monospace}
+ font:14px/1.95 ui-monospace,"SFMono-Regular","DejaVu Sans Mono",Menlo,Consolas,"Noto Sans Mono CJK SC",
+ "Noto Sans CJK SC","PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei Mono",monospace}
 .note.empty{font-family:inherit;color:var(--muted)}
 mark.hl{background:var(--bg,#ececec);color:inherit;border-bottom:2px solid var(--b,#6b7280);border-radius:2px;padding:1px 0;
  -webkit-box-decoration-break:clone;box-decoration-break:clone;cursor:help}

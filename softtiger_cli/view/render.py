@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -188,7 +189,9 @@ class Page:
         laid = layout(text, spans, self._open)
         self.anchors = laid.anchors
         self.dropped = set(laid.dropped)
-        return f'<div class="note" id="note" lang="en">{laid.html}</div>'
+        lang = str(self.bundle.get("language") or "en")  # the note's language: a CJK font for a Chinese note
+        lang = lang if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", lang) else "en"
+        return f'<div class="note" id="note" lang="{lang}">{laid.html}</div>'
 
     # -- cards and panel ---------------------------------------------------------------------------
     def card(self, entry: Entry, with_id: bool = True) -> str:
