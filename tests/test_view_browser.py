@@ -338,3 +338,23 @@ def test_clinic_visit_bundle_in_the_browser(browser: Chromium, tmp_path: Path) -
     browser.open(url)
     assert browser.errors() == [] and browser.requests() == [url]
     assert check_highlights(browser, bundle, note) >= 5
+
+
+def test_a_chinese_note_in_the_browser(browser: Chromium, tmp_path: Path) -> None:
+    """A Chinese admission note (tests/data/zh/, structured by rule): the highlights are the spans, the note
+    text is the note's, and the page is drawn (Chinese glyphs come from the system's CJK fonts)."""
+    from scripted import ScriptedBackend
+    from softtiger_cli.note.reader import decode_note
+    from softtiger_cli.pipeline.run import StructureOptions, structure_note
+
+    note = decode_note((Path(__file__).parent / "data" / "zh" / "admission.txt").read_bytes(), "admission.txt")
+    bundle = structure_note(ScriptedBackend(), note, StructureOptions(timestamp="2026-01-01T00:00:00Z")).bundle
+    url = write_page(tmp_path, bundle)
+    browser.open(url)
+    assert browser.errors() == [] and browser.requests() == [url]
+    assert check_highlights(browser, bundle, note.text) >= 15
+    assert browser.js("document.getElementById('note').lang") == "zh-CN"
+    shot = browser.page("Page.captureScreenshot", format="png",
+                        clip={"x": 0, "y": 0, "width": 1200, "height": 800, "scale": 0.5})
+    width, height, pixels = png_pixels(base64.b64decode(shot["data"]))
+    assert (width, height) == (600, 400) and sum(1 for p in pixels if min(p) < 235) / len(pixels) > 0.05
