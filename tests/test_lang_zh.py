@@ -346,3 +346,17 @@ def test_the_evidence_view_marks_a_chinese_note_in_its_language() -> None:
     assert '<div class="note" id="note" lang="zh-CN">' in page and "Noto Sans CJK SC" in page
     marked = re.findall(r"<mark [^>]*>([^<]+)</mark>", page)
     assert "社区获得性肺炎" in marked and "高血压病2级" in marked
+
+
+def test_the_language_is_in_the_journal_and_a_forced_one_in_the_options_key(tmp_path: Path) -> None:
+    import json
+
+    from softtiger_cli.batch.journal import Store
+    from softtiger_cli.pipeline.run import StructureOptions
+
+    assert StructureOptions().key() == StructureOptions(lang="auto").key()  # auto: the text's own, in its hash
+    assert StructureOptions(lang="zh").key().endswith("|lang=zh")
+    store = Store(tmp_path)
+    store.record("a.json", "0" * 64, "key", "{}", "zh")
+    entries = [json.loads(line) for line in store.state.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert entries[-1]["lang"] == "zh" and entries[-1]["options"] == "key"
