@@ -29,12 +29,13 @@ FIELD = {"affirmed": "certainty", "negated": "certainty", "possible": "certainty
          "hypothetical": "time"}
 
 
-def _assert(note: str, target: str) -> Assertion:
+def _assert(note: str, target: str, lang: str = "en") -> Assertion:
     """The assertion step on a one-note analysis, as the pipeline runs it (sections, then sentences)."""
     start = note.index(target)
-    sec = section_at(sections(note), start)
+    sec = section_at(sections(note, lang), start)
     assert sec is not None
-    return assert_span(note, start, start + len(target), sec, sentences(note, sec.body_start, sec.end))[0]
+    return assert_span(note, start, start + len(target), sec, sentences(note, sec.body_start, sec.end, lang), (),
+                       lang)[0]
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, pack: Pack) -> None:
@@ -43,10 +44,11 @@ def _use(monkeypatch: pytest.MonkeyPatch, pack: Pack) -> None:
 
 
 def _shows(monkeypatch: pytest.MonkeyPatch, without: Pack, note: str, target: str, field: str, value: str) -> None:
-    """The note reads `value` with the en pack and differently with `without` (the pack less one entry)."""
-    assert getattr(_assert(note, target), field) == value
+    """The note reads `value` with its language's pack and differently with `without` (that pack less one
+    entry)."""
+    assert getattr(_assert(note, target, without.code), field) == value
     _use(monkeypatch, without)
-    assert getattr(_assert(note, target), field) != value, "reads the same without it: it does not decide"
+    assert getattr(_assert(note, target, without.code), field) != value, "reads the same without it: it does not decide"
 
 
 @pytest.mark.parametrize("rule", PACK.rules, ids=lambda r: f"{r.category}-{r.direction}-{r.literal}")

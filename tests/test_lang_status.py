@@ -27,39 +27,45 @@ LANG_DIR = REPO / "softtiger_cli" / "lang" / "en"
 CUES = [c for category in PACK.categories.values() for c in category.cues]
 
 
-def _mention(sentence: str, at: int, length: int, section: str, assertion: Assertion = Assertion()) -> Mention:
-    return Mention(at, at + length, assertion, section, sentence, at)
+def _mention(sentence: str, at: int, length: int, section: str, assertion: Assertion = Assertion(),
+             lang: str = "en") -> Mention:
+    return Mention(at, at + length, assertion, section, sentence, at, lang)
 
 
-def _reads(cue: Cue) -> str:
-    """What the real function that reads the cue's category makes of its example."""
+
+def _reads(cue: Cue, lang: str = "en") -> str:
+    """What the real function that reads the cue's category makes of its example (in `lang`'s pack)."""
     example, target, applies = cue.example, cue.target, CATEGORIES[cue.category][0]
     at = example.find(target)
+
+    def named_at(i: int) -> Mention:
+        return _mention(example, i, len(target), cue.section, lang=lang)
+
     if cue.category == "strength":  # every mention of the drug is one place the note names it
         starts = [i for i in range(len(example)) if example.startswith(target, i)]
-        picked = pick_medication([_mention(example, i, len(target), cue.section) for i in starts])
+        picked = pick_medication([named_at(i) for i in starts])
         return "+".join(s for s, _ in picked)
     if applies == "medication":
-        return medication_status(_mention(example, at, len(target), cue.section), False)[0]
+        return medication_status(named_at(at), False)[0]
     if applies == "procedure":
-        return procedure_status(_mention(example, at, len(target), cue.section)) or ""
+        return procedure_status(named_at(at)) or ""
     if applies == "allergy":
         return decide.criticality(Item("allergies", {"code": target}, [Span(at, at + len(target), "exact")],
-                                       text_field="code"), example)
+                                       text_field="code"), example, lang)
     if applies == "dated":
-        return decide.onset_phrase(example)
+        return decide.onset_phrase(example, lang)
     if cue.category == "visit-time":
-        return "kept" if decide.times_the_visit(example) else "dropped"
+        return "kept" if decide.times_the_visit(example, lang) else "dropped"
     if cue.category == "label":
-        return "kept" if decide.meaningful(example) else "dropped"
-    return decide.encounter_class(example)
+        return "kept" if decide.meaningful(example, lang) else "dropped"
+    return decide.encounter_class(example, lang)
 
 
-def _without(cue: Cue) -> StatusPack:
-    category = PACK[cue.category]
+def _without(cue: Cue, pack: StatusPack = PACK) -> StatusPack:
+    category = pack[cue.category]
     lists = {role: tuple(c for c in cues if c is not cue) for role, cues in category.lists.items()}
     smaller = replace(category, lists=MappingProxyType(lists))
-    return replace(PACK, categories=MappingProxyType({**PACK.categories, cue.category: smaller}))
+    return replace(pack, categories=MappingProxyType({**pack.categories, cue.category: smaller}))
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, pack: StatusPack) -> None:

@@ -12,34 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from softtiger_cli.clinical import assertions
-from softtiger_cli.clinical.assertions import assert_span, relation_code
+from softtiger_cli.clinical.assertions import relation_code
 from softtiger_cli.core.data import Assertion
 from softtiger_cli.fhir.semantics import ROLE_CODES
-from softtiger_cli.lang import ContextRule, Pack, load_pack
+from softtiger_cli.lang import ContextRule, load_pack
 from softtiger_cli.lang.text import CHINESE, choose_language, detect_language
-from softtiger_cli.note.sections import section_at, sections, sentences
+from softtiger_cli.note.sections import sections, sentences
+from test_lang import FIELD, _shows
+from test_lang import _assert as assert_chinese
+from test_lang_measures import _show
+from test_lang_status import _reads, _use, _without
 
 PACK = load_pack("zh")
-FIELD = {"affirmed": "certainty", "negated": "certainty", "possible": "certainty", "patient": "subject",
-         "family": "subject", "current": "time", "history": "time", "resolved": "time", "planned": "time",
-         "hypothetical": "time"}
 
 
 def _assert(note: str, target: str) -> Assertion:
-    start = note.index(target)
-    secs = sections(note, "zh")
-    sec = section_at(secs, start)
-    assert sec is not None
-    return assert_span(note, start, start + len(target), sec, sentences(note, sec.body_start, sec.end, "zh"),
-                       (), "zh")[0]
-
-
-def _shows(monkeypatch: pytest.MonkeyPatch, without: Pack, note: str, target: str, field: str, value: str) -> None:
-    assert getattr(_assert(note, target), field) == value
-    compiled = assertions._compile(without)
-    monkeypatch.setattr(assertions, "_matcher", lambda lang: compiled)
-    assert getattr(_assert(note, target), field) != value, "reads the same without it: it does not decide"
+    return assert_chinese(note, target, "zh")
 
 
 @pytest.mark.parametrize("rule", PACK.rules, ids=lambda r: f"{r.category}-{r.direction}-{r.literal}")
@@ -111,16 +99,9 @@ def test_chinese_words_and_scopes() -> None:
 def test_a_missing_chinese_file_falls_back_to_english() -> None:
     from softtiger_cli.lang.pack import shipped
 
-    folder, code = shipped("zh", "abbreviations.toml")
-    assert code in ("en", "zh") and (folder / "abbreviations.toml").is_file()
+    folder, code = shipped("zh", "abbreviations.toml")  # lang/zh has none yet
+    assert code == "en" and (folder / "abbreviations.toml").is_file()
     assert shipped("zh", "context.toml")[1] == "zh"
-
-
-def _show(v) -> str:  # noqa: ANN001 - a Vital
-    if v.kind == "bp":
-        parts = dict(v.components)
-        return f"bp {parts['systolic']:g}/{parts['diastolic']:g}"
-    return f"{v.kind} {v.value:g} {v.unit}"
 
 
 def test_each_chinese_vital_entry_reads_its_example() -> None:
@@ -176,36 +157,11 @@ def _status_cases() -> list:
     return [pytest.param(pack, cue, id=f"{cue.category}-{cue.text}") for name in own for cue in pack[name].cues]
 
 
-def _status_reads(cue) -> str:  # noqa: ANN001 - a status Cue
-    from softtiger_cli.clinical.status import Mention, medication_status, procedure_status
-    from softtiger_cli.pipeline.decide import encounter_class
-
-    example, target = cue.example, cue.target
-    if cue.category in ("inpatient", "emergency"):
-        return encounter_class(example, "zh")
-    at = example.find(target)
-    m = Mention(at, at + len(target), Assertion(), cue.section, example, at, "zh")
-    if cue.category in ("ordered", "done"):
-        return procedure_status(m) or ""
-    return medication_status(m, False)[0]
-
-
 @pytest.mark.parametrize(("pack", "cue"), _status_cases())
 def test_each_chinese_status_cue_decides_its_example(pack, cue, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    from types import MappingProxyType
-
-    from softtiger_cli.clinical import status
-    from softtiger_cli.pipeline import decide
-
-    assert _status_reads(cue) == cue.expect, cue.example
-    category = pack[cue.category]
-    lists = {role: tuple(c for c in cues if c is not cue) for role, cues in category.lists.items()}
-    without = replace(pack, categories=MappingProxyType({**pack.categories,
-                                                         cue.category: replace(category, lists=MappingProxyType(lists))}))
-    compiled, words = status._compile(without), decide._compile(without)
-    monkeypatch.setattr(status, "_matcher", lambda lang: compiled)
-    monkeypatch.setattr(decide, "_words", lambda lang: words)
-    assert _status_reads(cue) != cue.expect, f"{cue.example!r} reads the same without it: it does not decide"
+    assert _reads(cue, "zh") == cue.expect, cue.example
+    _use(monkeypatch, _without(cue, pack))
+    assert _reads(cue, "zh") != cue.expect, f"{cue.example!r} reads the same without it: it does not decide"
 
 
 @pytest.mark.parametrize("word", ["高血压", "2型糖尿病", "慢性阻塞性肺疾病", "冠心病"])

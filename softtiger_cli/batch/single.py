@@ -108,6 +108,8 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
 
     check_timestamp(timestamp)
     note = read_note(note_arg, lang)
+    if note.encoding != "utf-8":  # never a silent guess: say how the bytes were read
+        say(f"read {note.source} as {note.encoding.upper()}")
     if out is not None:
         check_output_path(out)
     if html is not None:

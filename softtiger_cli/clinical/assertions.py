@@ -17,14 +17,13 @@ algorithm that reads them.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from softtiger_cli.core.data import Assertion, Certainty, Subject, Time
 from softtiger_cli.core.text import Language
-from softtiger_cli.lang import SCOPED, FamilyWords, Pack, load_pack
+from softtiger_cli.lang import SCOPED, FamilyWords, Pack, load_pack, per_language
 from softtiger_cli.lang.text import LANGUAGES, TextModel, text_model
 from softtiger_cli.note.sections import Section, Sentence
 
@@ -113,10 +112,7 @@ def _compile(pack: Pack) -> _Matcher:
     )
 
 
-@functools.lru_cache(maxsize=None)
-def _matcher(lang: Language) -> _Matcher:
-    """The cues of a language's pack, compiled once."""
-    return _compile(load_pack(lang))
+_matcher = per_language(load_pack, _compile)  # a language's cues, compiled once
 
 
 _MATCHER = _matcher("en")
@@ -125,8 +121,8 @@ RELATION_CODES: Mapping[str, tuple[str, str]] = _MATCHER.relatives  # v3-RoleCod
 
 def relation_code(display: str) -> str:
     """The v3-RoleCode of a relative's display ("mother" -> MTH), from any language's relatives ("" if none)."""
-    for lang in LANGUAGES:
-        code = next((c for c, d in _matcher(lang).relatives.values() if d == display), "")
+    for lang in LANGUAGES:  # the packs' tables only: no other language's cues are compiled for this
+        code = next((c for c, d in load_pack(lang).relatives.values() if d == display), "")
         if code:
             return code
     return ""

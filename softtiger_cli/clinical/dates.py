@@ -143,8 +143,8 @@ def resolve(text: str, note_date: dt.date | None, lang: Language = "en") -> str 
 
 def read_duration(text: str, lang: Language = "en") -> tuple[int | float, str, str] | None:
     """A duration the text begins with ("10 days", "2.5 hrs"): its value, UCUM code and unit display."""
-    durations = _reader(lang).durations
-    m = _reader(lang).duration.match(text)
+    r = _reader(lang)
+    durations, m = r.durations, r.duration.match(text)
     if not m:
         return None
     code, display = durations[m.group(2).lower()] if m.group(2).lower() in durations else next(

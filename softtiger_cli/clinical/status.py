@@ -21,13 +21,13 @@ and keeps the order in which the categories decide.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from softtiger_cli.core.data import Assertion, ConditionStatus, MedicationStatus, ProcedureStatus
 from softtiger_cli.core.text import Language, folded
+from softtiger_cli.lang import per_language
 from softtiger_cli.lang.status import StatusPack, load_status
 from softtiger_cli.lang.text import TextModel, text_model
 
@@ -81,10 +81,7 @@ def _compile(pack: StatusPack) -> _Matcher:
                     re.compile(tm.bounded(pack.episodic.alternation), re.I), cues, tm)
 
 
-@functools.lru_cache(maxsize=None)
-def _matcher(lang: Language) -> _Matcher:
-    """The status cues of a language's pack, compiled once."""
-    return _compile(load_status(lang))
+_matcher = per_language(load_status, _compile)  # a language's status cues, compiled once
 
 
 _MATCHER = _matcher("en")

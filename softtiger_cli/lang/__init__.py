@@ -17,8 +17,9 @@ category or direction, a duplicate cue, a missing key or example, naming the fil
 
 from softtiger_cli.lang.pack import (
     CATEGORIES, DIRECTIONS, SCOPED, Category, ContextRule, Direction, FamilyWords, Pack, PackError, fold_heading,
-    Source, compile_pattern, load_pack, read_file, read_pack,
+    Source, compile_pattern, load_pack, per_language, read_file, read_pack,
 )
 
 __all__ = ["CATEGORIES", "DIRECTIONS", "SCOPED", "Category", "ContextRule", "Direction", "FamilyWords", "Pack",
-           "PackError", "Source", "compile_pattern", "fold_heading", "load_pack", "read_file", "read_pack"]
+           "PackError", "Source", "compile_pattern", "fold_heading", "load_pack", "per_language", "read_file",
+           "read_pack"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from softtiger_cli.lang.pack import PackError, Source, compile_pattern, read_file
+from softtiger_cli.lang.pack import Source, compile_pattern, read_file
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable

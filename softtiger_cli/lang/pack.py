@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from softtiger_cli.core.errors import ExitCode, SofttigerError
 from softtiger_cli.core.text import HAN
@@ -115,6 +115,18 @@ class Pack:
 
 
 FALLBACK = "en"  # a language's pack file that is not written yet is read from this language's
+
+_P = TypeVar("_P")
+_T = TypeVar("_T")
+
+
+def per_language(load: Callable[[str], _P], build: Callable[[_P], _T]) -> Callable[[str], _T]:
+    """`build(load(lang))`, once per language and process: how a module turns its pack into patterns (the
+    English ones at import, another language's the first time a note of it is read)."""
+    @functools.lru_cache(maxsize=None)
+    def compiled(lang: str) -> _T:
+        return build(load(lang))
+    return compiled
 
 
 def shipped(code: str, name: str) -> tuple[Traversable, str]:

@@ -25,10 +25,9 @@ import re
 from dataclasses import dataclass
 from typing import get_args
 
-from softtiger_cli.core.text import HAN, Language, han_count, tokens
+from softtiger_cli.core.text import HAN, Language, han_count
 
 LANGUAGES: tuple[Language, ...] = get_args(Language)
-LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "zh": "Chinese"}
 # The BCP-47 tag a Bundle carries for a note of each language (the zh pack reads Simplified Chinese records).
 BCP47: dict[Language, str] = {"en": "en", "zh": "zh-CN"}
 AUTO = "auto"

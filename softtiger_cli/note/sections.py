@@ -8,7 +8,6 @@ medications section is known as one whatever it is called.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 

@@ -13,7 +13,6 @@ habits, doses) are data: lang/<code>/vocab.toml, read by softtiger_cli/lang/voca
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from softtiger_cli.clinical.medications import ADMINISTERED, SIG, DrugText, dosa
 from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.core.data import Extraction, Item, Span
 from softtiger_cli.core.text import Language, folded, words
+from softtiger_cli.lang import per_language
 from softtiger_cli.lang.text import text_model
 from softtiger_cli.lang.vocab import Vocab, alternation, load_vocab
 from softtiger_cli.pipeline.analyse import NoteAnalysis
@@ -66,7 +66,7 @@ def _compile(vocab: Vocab) -> _Patterns:
         return b + r"(?:" + alternation(words) + r")" + b
 
     no_known = {group: re.compile(b + r"(?:(?:" + alternation(nk.statements) + ")" + (b if nk.whole_words else "")
-                                  + "|" + re.escape(nk.heading) + r"[:：]\s*(?:" + alternation(nk.empty) + r")" + b + ")",
+                                  + "|" + re.escape(nk.heading) + tm.colon + r"\s*(?:" + alternation(nk.empty) + r")" + b + ")",
                                   re.I)
                 for group, nk in vocab.no_known.items()}
     return _Patterns(
@@ -88,10 +88,7 @@ def _compile(vocab: Vocab) -> _Patterns:
     )
 
 
-@functools.lru_cache(maxsize=None)
-def _rx(lang: Language) -> _Patterns:
-    """A language's vocabulary as patterns, compiled once."""
-    return _compile(load_vocab(lang))
+_rx = per_language(load_vocab, _compile)  # a language's vocabulary as patterns, compiled once
 
 
 def _first_field(schemas: dict[str, dict[str, Any]], group: str) -> str:

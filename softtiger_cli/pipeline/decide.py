@@ -13,7 +13,6 @@ severity, the visit's time and class, labels that are no reason) are in lang/en/
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -23,6 +22,7 @@ from softtiger_cli.clinical.medications import dosage_text, drug_text, product_n
 from softtiger_cli.clinical.status import Mention, pick_condition, pick_medication, pick_procedure
 from softtiger_cli.core.data import Assertion, ConditionStatus, Criticality, Extraction, Item, Span
 from softtiger_cli.core.text import Language, folded, han_count, words
+from softtiger_cli.lang import per_language
 from softtiger_cli.lang.status import StatusPack, load_status
 from softtiger_cli.lang.text import text_model
 from softtiger_cli.note.sections import Section
@@ -64,10 +64,8 @@ def _compile(pack: StatusPack) -> _Words:
                   whole("emergency"), frozenset(c.text.lower() for c in pack["label"].cues))
 
 
-@functools.lru_cache(maxsize=None)
-def _words(lang: Language) -> _Words:
-    """A language's visit, onset and severity words as patterns, compiled once."""
-    return _compile(load_status(lang))
+_words = per_language(load_status, _compile)  # a language's visit, onset and severity words, compiled once
+
 _DATE_FIELDS = {"problems": "onsetString", "procedures": "performedString", "immunizations": "occurrenceString"}
 _MODEL_STATUS: dict[str, ConditionStatus] = {
     "refuted": "absent", "provisional": "possible", "differential": "possible", "unconfirmed": "possible",

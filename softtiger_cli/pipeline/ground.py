@@ -5,7 +5,6 @@ The gender, birth and not-a-name words and the heading and name shapes are data 
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from softtiger_cli.clinical.abbreviations import abbreviations_for
 from softtiger_cli.core.data import Item, Span
 from softtiger_cli.core.text import Language
+from softtiger_cli.lang import per_language
 from softtiger_cli.lang.text import text_model
 from softtiger_cli.lang.vocab import Vocab, alternation, load_vocab
 from softtiger_cli.note.grounding import Grounder
@@ -46,10 +46,7 @@ def _compile(vocab: Vocab) -> _Patterns:
     )
 
 
-@functools.lru_cache(maxsize=None)
-def _rx(lang: Language) -> _Patterns:
-    """A language's vocabulary as patterns, compiled once."""
-    return _compile(load_vocab(lang))
+_rx = per_language(load_vocab, _compile)  # a language's vocabulary as patterns, compiled once
 
 
 def add_span(item: Item, span: Span) -> None:
