@@ -139,6 +139,10 @@ def _one_status(text: str, mentions: list[Mention]) -> tuple[ConditionStatus, li
         return None
     affirmed = [(s, m) for s, m in kept if s != "absent"]
     pool = affirmed if affirmed and max(_authority(m) for _, m in affirmed)[0] >= 3 else kept
+    if pool is affirmed and _matcher(mentions[0].lang).pack.later_denial_holds:
+        last = max(_authority(m) for _, m in affirmed)
+        if any(s == "absent" and _authority(m)[0] >= last[0] and m.start > last[1] for s, m in kept):
+            pool = kept
     status = max(pool, key=lambda sm: _authority(sm[1]))[0]
     return status, [m for s, m in kept if (s == "absent") == (status == "absent")]
 

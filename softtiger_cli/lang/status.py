@@ -144,6 +144,9 @@ class StatusPack:
     sections: Mapping[str, SectionKind]  # "other" holds for a kind not listed
     window: Mapping[str, int]
     categories: Mapping[str, Category]
+    # a denial written after the patient's affirmed mentions, in a section of the same weight, holds: a
+    # narrative that tells the course and then says what is absent now ("…间断便血…现无便血")
+    later_denial_holds: bool = False
 
     def section(self, kind: str) -> SectionKind:
         return self.sections.get(kind, self.sections["other"])
@@ -168,7 +171,8 @@ def read_status(code: str, folder: Traversable | Path | None = None) -> StatusPa
     visit, vsrc = read_file(code, "visit.toml", folder)
     headings, _ = read_file(code, "sections.toml", folder)
     kinds = set(headings.get("headings", {})) | {"other"}
-    for data, source, allowed in ((status, src, {"chronic", "episodic", "section", "window", "cue"}),
+    for data, source, allowed in ((status, src, {"chronic", "episodic", "section", "window", "cue",
+                                                                "later_denial_holds"}),
                                   (visit, vsrc, {"cue"})):
         for key in data:
             if key not in allowed:
@@ -185,7 +189,15 @@ def read_status(code: str, folder: Traversable | Path | None = None) -> StatusPa
     if missing:
         raise src.error(1, f"missing the cue categories {', '.join(missing)}")
     return StatusPack(code, _diseases(status, "chronic", src), _diseases(status, "episodic", src),
-                      sections, _window(status.get("window"), src), MappingProxyType(categories))
+                      sections, _window(status.get("window"), src), MappingProxyType(categories),
+                      _flag(status, "later_denial_holds", src))
+
+
+def _flag(data: dict[str, Any], key: str, src: Source) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise src.error(src.key_line(key), f"'{key}' must be true or false")
+    return value
 
 
 def _sections(table: Any, src: Source, kinds: set[str]) -> Mapping[str, SectionKind]:

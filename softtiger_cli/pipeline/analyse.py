@@ -83,7 +83,7 @@ def analyse(note: Note, *, note_date: str | None = None, use_lists: bool = True)
         note_date = found.isoformat() if found else None
     analysis = NoteAnalysis(note=note, sections=secs, sentences=sents, note_date=note_date,
                             grounder=Grounder(note.text), vitals=read_vitals(note.text, note.lang), masked=note.text,
-                            mentions=find_mentions(note.text, extra_terms=lexicon_abbreviations()),
+                            mentions=find_mentions(note.text, extra_terms=lexicon_abbreviations(), lang=note.lang),
                             procedures=find_procedures(note.text, lang=note.lang), supplements=find_supplements(note.text),
                             findings=find_findings(note.text))
     if use_lists:

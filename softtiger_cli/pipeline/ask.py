@@ -77,7 +77,8 @@ def ask_many(engine: Backend, result: Extraction, questions: list[Question], chu
 def ask(engine: Backend, result: Extraction, group: GroupSpec, group_schema: dict[str, Any], gbnf: str,
         context: str, limit: int, chunk_index: int, keep_debug: bool, retry: bool = True) -> list[Any]:
     """One question under the group's grammar. An answer cut off by the token limit is retried once on
-    each half of its context (list groups); a second cut-off is an error."""
+    each half of its context (list groups; a second cut-off is an error); a single object's cut-off answer
+    is not used."""
     q = Question(group, group_schema, gbnf, context, limit)
     r = _request(engine, q)
     gen = engine.generate(r.segments, r.gbnf, r.root, r.max_tokens, watch=r.watch, schema=r.schema)
@@ -99,6 +100,11 @@ def _take(engine: Backend, result: Extraction, q: Question, segments: list[Segme
             for half in _halves(context, result.note.lang):
                 out += ask(engine, result, group, group_schema, gbnf, half, limit, chunk_index, keep_debug, False)
             return out
+        if group.single:
+            # one object (patient, encounter, impression) the model did not close: its answer is not used
+            # and the rules' reading stands; a missing fact, never a guessed one (counted in the summary)
+            result.count(f"{group.name} answer cut off at the token limit, not used")
+            return [None]
         after = ", also after a retry on half the text" if not retry else ""
         raise GenerationError(
             f"the answer for {group.name} hit the {limit}-token limit before its JSON closed{after}; "

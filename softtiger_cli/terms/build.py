@@ -354,6 +354,9 @@ def render_terms() -> dict[str, bytes]:
         "sha256_uncompressed": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files["manifest.json"] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+    from .build_zh import render  # noqa: PLC0415
+
+    files.update(render(set(icd), _columns, _term_rows))
     return files
 
 

@@ -116,7 +116,16 @@ def _load_vaccines():
     return _load_terms("vaccines.tsv.gz"), dict(zip(codes, displays))
 
 
+def _load_zh(name: str):
+    from .zh import ZhTable  # noqa: PLC0415
+
+    keys, values, flags, terms = _read_columns(name)
+    return ZhTable(keys, values, flags, terms)
+
+
 _LOADERS = {
+    "zh_conditions": lambda: _load_zh("zh_conditions.tsv.gz"),
+    "zh_drugs": lambda: _load_zh("zh_drugs.tsv.gz"),
     "icd": _load_icd,
     "conditions": lambda: _load_terms("conditions.tsv.gz", searched_flag="m"),
     "drugs": lambda: _load_terms("drugs.tsv.gz"),
@@ -161,13 +170,26 @@ def _drug_code(concept: str, term: str) -> DrugCode:
 def code_condition(text: str) -> Coding | None:
     """ICD-10-CM coding when the whole text is, after normalisation, a title, an inclusion term or a
     curated synonym (never fuzzy, never a part of the text)."""
+    if _has_han(text):  # Chinese words: the Chinese lexicon's exact names (curated ones carry a code)
+        from .zh import key  # noqa: PLC0415
+
+        ze = _get("zh_conditions").entries.get(key(text.strip()))
+        return _condition_coding(ze[0]) if ze and ze[0] else None
     e = _get("conditions").entries.get(normalise(text))
     return _condition_coding(e[0]) if e else None
+
+
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 def code_drug(text: str) -> DrugCode | None:
     """The drug named by text ("Lasix", "lisinopril 20 mg daily"): the whole text, else the first drug
     name found inside it."""
+    if _has_han(text):
+        for m in find_mentions(text, kinds=("medication",), lang="zh"):
+            return DrugCode(display=m.display or m.term, term=m.term)
+        return None
     key = normalise(text)
     e = _get("drugs").entries.get(key)
     if e:
@@ -294,14 +316,32 @@ def _extra_tables(extra_terms: Mapping[str, str]) -> dict[str, _Table]:
     return out
 
 
+def _zh_mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:
+    """Chinese conditions and drugs named in text (terms/zh.py): exact spans, the Chinese term, a code
+    only for a curated exact name; a drug's display is its English ingredient where known."""
+    from .zh import fold, scan  # noqa: PLC0415
+
+    folded, out = fold(text), []
+    if "condition" in kinds:
+        for s, e, k in scan(_get("zh_conditions"), text, folded):
+            code, _, term = _get("zh_conditions").entries[k]
+            coding = _condition_coding(code) if code else None
+            out.append(Mention(s, e, "condition", text[s:e], term or k, coding, coding.display if coding else None))
+    if "medication" in kinds:
+        for s, e, k in scan(_get("zh_drugs"), text, folded):
+            ingredient, _, english = _get("zh_drugs").entries[k]
+            out.append(Mention(s, e, "medication", text[s:e], k, None, english or ingredient))
+    return out
+
+
 def find_mentions(text: str, *, extra_terms: Mapping[str, str] | None = None,
-                  kinds: Iterable[str] = KINDS) -> list[Mention]:
+                  kinds: Iterable[str] = KINDS, lang: str = "en") -> list[Mention]:
     """Lexicon terms named in text, as exact spans: conditions, medications and vaccines.
 
     Word boundaries, case and plural tolerant, longest match wins, no overlapping mentions of one kind;
     a mention inside a longer mention of another kind ("flu" in "flu shot") is dropped. `extra_terms`
     adds abbreviation -> expansion pairs (the expansion must be a lexicon term); abbreviations of up to
-    three letters then match only when written in capitals.
+    three letters then match only when written in capitals. `lang="zh"` adds the Chinese lexicon's terms.
     """
     kinds = tuple(kinds)
     tokens = _tokenise(text)
@@ -331,6 +371,8 @@ def find_mentions(text: str, *, extra_terms: Mapping[str, str] | None = None,
                 code = _vaccine_coding(e[0])
                 display = code.display if code else None
             mentions.append(Mention(s, t, kind, text[s:t], e[2] or key, code, display, via))
+    if lang == "zh":  # Chinese words by the Chinese lexicon; Latin words (COPD, Metformin) by the English one
+        mentions += _zh_mentions(text, kinds)
     if len(kinds) > 1:
         mentions = [m for m in mentions if not any(
             o.kind != m.kind and o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
