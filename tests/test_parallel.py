@@ -237,19 +237,3 @@ def test_parallel_is_refused_for_a_server_backend() -> None:
     assert_one_line_error(res, 2)
     assert "--parallel" in res.stderr
 
-
-def test_a_single_objects_cut_off_answer_is_not_used_and_is_counted() -> None:
-    """The patient answer that loops to the token limit ends neither the note nor in the bundle."""
-    from conftest import hand_extraction
-    from softtiger_cli.core.data import Note
-    from softtiger_cli.fhir.grammars import load
-    from softtiger_cli.fhir.schema import TASKS
-    from softtiger_cli.pipeline.ask import Question, ask_many
-
-    schema = load("R4B", "ips").schema
-    patient = next(g for g in TASKS["ips"].groups if g.single and g.name == "patient")
-    q = Question(patient, {"properties": {"patient": schema["properties"]["patient"]}}, "gbnf",
-                 "Clinical note FIRST HALF SECOND HALF " * 20, 64)
-    result, _ = hand_extraction(Note(text="x", source="t", sha256="0"))
-    assert ask_many(FakeBackend(1, cut="patient"), result, [q], 0, False) == [[None]]
-    assert result.overrides == {"patient answer cut off at the token limit, not used": 1}

@@ -39,6 +39,7 @@ class Question:
     gbnf: str
     context: str
     limit: int
+    own_limit: bool = False  # the limit is softtiger's own (no --max-tokens): a single object's cut-off is dropped
 
 
 def _request(engine: Backend, q: Question) -> Request:
@@ -64,7 +65,7 @@ def ask_many(engine: Backend, result: Extraction, questions: list[Question], chu
         for q in questions:
             tell(q)
             out.append(ask(engine, result, q.group, q.group_schema, q.gbnf, q.context, q.limit, chunk_index,
-                           keep_debug))
+                           keep_debug, own_limit=q.own_limit))
         return out
     for q in questions:
         tell(q)
@@ -75,11 +76,11 @@ def ask_many(engine: Backend, result: Extraction, questions: list[Question], chu
 
 
 def ask(engine: Backend, result: Extraction, group: GroupSpec, group_schema: dict[str, Any], gbnf: str,
-        context: str, limit: int, chunk_index: int, keep_debug: bool, retry: bool = True) -> list[Any]:
+        context: str, limit: int, chunk_index: int, keep_debug: bool, retry: bool = True,
+        own_limit: bool = False) -> list[Any]:
     """One question under the group's grammar. An answer cut off by the token limit is retried once on
-    each half of its context (list groups; a second cut-off is an error); a single object's cut-off answer
-    is not used."""
-    q = Question(group, group_schema, gbnf, context, limit)
+    each half of its context (list groups); a second cut-off is an error."""
+    q = Question(group, group_schema, gbnf, context, limit, own_limit)
     r = _request(engine, q)
     gen = engine.generate(r.segments, r.gbnf, r.root, r.max_tokens, watch=r.watch, schema=r.schema)
     return _take(engine, result, q, r.segments, gen, chunk_index, keep_debug, retry)
@@ -100,9 +101,9 @@ def _take(engine: Backend, result: Extraction, q: Question, segments: list[Segme
             for half in _halves(context, result.note.lang):
                 out += ask(engine, result, group, group_schema, gbnf, half, limit, chunk_index, keep_debug, False)
             return out
-        if group.single:
-            # one object (patient, encounter, impression) the model did not close: its answer is not used
-            # and the rules' reading stands; a missing fact, never a guessed one (counted in the summary)
+        if group.single and q.own_limit:
+            # one object (patient, encounter, impression) the model did not close under softtiger's own limit:
+            # its answer is not used and the rules' reading stands (a missing fact, never a guessed one)
             result.count(f"{group.name} answer cut off at the token limit, not used")
             return [None]
         after = ", also after a retry on half the text" if not retry else ""

@@ -132,7 +132,8 @@ def extract(
                 result.skipped_questions += 1
                 continue
             limit = bounds[group.name] if max_tokens is None else max_tokens
-            questions.append(Question(group, group_schemas[group.name], tg.gbnf, context, limit))
+            questions.append(Question(group, group_schemas[group.name], tg.gbnf, context, limit,
+                                      own_limit=max_tokens is None))
         # the chunk's questions go to the model together (--parallel), their answers are taken in order
         progress = None if on_progress is None else \
             (lambda q, ci=ci: on_progress(f"chunk {ci + 1}/{len(chunks)}: {q.group.name}"))
