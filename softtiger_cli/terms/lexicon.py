@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from softtiger_cli.core.text import han_count
+
 from .normalise import TOKEN_RE, fold_token, normalise, readable
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -170,7 +172,7 @@ def _drug_code(concept: str, term: str) -> DrugCode:
 def code_condition(text: str) -> Coding | None:
     """ICD-10-CM coding when the whole text is, after normalisation, a title, an inclusion term or a
     curated synonym (never fuzzy, never a part of the text)."""
-    if _has_han(text):  # Chinese words: the Chinese lexicon's exact names (curated ones carry a code)
+    if han_count(text) > 0:  # Chinese words: the Chinese lexicon's exact names (curated ones carry a code)
         from .zh import key  # noqa: PLC0415
 
         ze = _get("zh_conditions").entries.get(key(text.strip()))
@@ -179,14 +181,11 @@ def code_condition(text: str) -> Coding | None:
     return _condition_coding(e[0]) if e else None
 
 
-def _has_han(text: str) -> bool:
-    return any("\u4e00" <= c <= "\u9fff" for c in text)
-
 
 def code_drug(text: str) -> DrugCode | None:
     """The drug named by text ("Lasix", "lisinopril 20 mg daily"): the whole text, else the first drug
     name found inside it."""
-    if _has_han(text):
+    if han_count(text) > 0:
         for m in find_mentions(text, kinds=("medication",), lang="zh"):
             return DrugCode(display=m.display or m.term, term=m.term)
         return None

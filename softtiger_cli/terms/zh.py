@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import unicodedata
 
-from .build_zh import key
 
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def key(term: str) -> str:
+    """The lookup form of a Chinese term: NFKC (full-width letters and digits folded), lower case, no spaces."""
+    return unicodedata.normalize("NFKC", term).lower().replace(" ", "")
 
 
 class ZhTable:
