@@ -6,6 +6,11 @@ same cache replay them, so a rule change is scored in seconds instead of minutes
 cache goes to the model (and is stored). Nothing here is used by softtiger itself.
 
     python bench/eval_replay.py ../shared/data/eval-dev/aci-annotated --cache /tmp/answers.json [--out DIR]
+    python bench/eval_replay.py GOLD --model PATH.gguf --cache /tmp/qwen.json      # another model's answers
+    python bench/eval_replay.py GOLD --rules-only      # every question answers "nothing found": the rules alone
+
+`--rules-only` is what the model adds, measured: the same notes with every answer empty, so the difference
+from a model's run is the items and statuses only its answers brought.
 """
 
 from __future__ import annotations
@@ -61,19 +66,28 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--lang", default="auto", help="as structure --lang (default: auto)")
     parser.add_argument("--task", action="append", help="as structure --task (default: all)")
+    parser.add_argument("--model", help="as structure --model (default: the embedded one)")
+    parser.add_argument("--rules-only", action="store_true", help="no model: every question answers nothing found")
     parser.add_argument("--strict", action="store_true", help="never ask the model: a prompt not in the cache "
                         "is an error (rule changes that must not change prompts)")
     args = parser.parse_args()
-    if args.strict:  # no weights at all: the tokenizer and template come from the GGUF's vocabulary
-        from softtiger_cli.models.registry import load_registry
+    if args.rules_only:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+        from scripted import ScriptedBackend  # noqa: PLC0415  (a dev-only helper: nothing queued = nothing found)
 
-        engine = ReplayBackend(args.cache, model_label=load_registry().default,
+        engine = ScriptedBackend(model_label="rules-only")
+        engine.hits = engine.misses = 0
+    elif args.strict:  # no weights at all: the tokenizer and template come from the GGUF's vocabulary
+        from softtiger_cli.models.registry import load_registry, resolve_model
+
+        path = resolve_model(args.model).path if args.model else None
+        engine = ReplayBackend(args.cache, model_path=path, model_label=args.model or load_registry().default,
                                rerecord="rerun without --strict to ask the model")
         engine.misses = 0
     else:
         from softtiger_cli.batch.single import open_engine
 
-        engine = Replay(open_engine(None, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
+        engine = Replay(open_engine(args.model, device="auto", n_ctx=None, seed=0, threads=args.threads, offline=True,
                                     say=lambda m: None), args.cache)
     options = StructureOptions(tasks=parse_tasks(args.task or []), fhir_version=args.version, timestamp="2000-01-01T00:00:00Z",
                                lang=args.lang)

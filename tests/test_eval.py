@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import run_cli
 from softtiger_cli.eval.score import Concept, load_gold, matches, normalise, score
 
@@ -46,3 +48,14 @@ def test_eval_cli_reports_a_missing_bundle(tmp_path: Path) -> None:
     assert result.returncode == 0
     report = json.loads(result.stdout)
     assert report["unparsable_or_failed"] == 1 and "missing" in report["failures"][0]["reason"]
+
+
+@pytest.mark.parametrize(("pred", "gold", "same"), [
+    ("高血压病2级", "高血压", True),
+    ("阿司匹林肠溶片 100mg", "阿司匹林肠溶片", True),
+    ("肺癌伴炎症", "肺炎", False),  # the characters in order, but not the word
+    ("胸闷气促", "胸痛", False),
+    ("2型糖尿病", "糖尿病", True),
+])
+def test_chinese_text_matches_by_characters_and_their_bigrams(pred: str, gold: str, same: bool) -> None:
+    assert matches(Concept("condition", pred), Concept("condition", gold)) is same

@@ -153,7 +153,7 @@ def _status_cases() -> list:
     from softtiger_cli.lang.status import load_status
 
     pack = load_status("zh")
-    own = ("not-taken", "stopped", "intended", "active", "ordered", "done", "inpatient", "emergency")
+    own = ("not-taken", "stopped", "intended", "active", "ordered", "done", "inpatient", "emergency", "switch")
     return [pytest.param(pack, cue, id=f"{cue.category}-{cue.text}") for name in own for cue in pack[name].cues]
 
 
@@ -257,12 +257,11 @@ def test_a_numbered_line_is_an_item_of_its_section_not_a_heading() -> None:
     assert [s.kind for s in sections(bundle_note, "zh")] == ["plan", "medications"]
 
 
-@pytest.mark.xfail(strict=True, reason="open gap (issue 23 note): 诊疗经过 is read as hpi, so '术后予头孢呋辛' (a course "
-                   "given and finished in hospital) reads as a new order; it needs a hospital-course section kind")
-def test_the_discharge_notes_drugs_to_take_home_are_taken() -> None:
+def test_the_discharge_notes_drugs_to_take_home_are_taken_and_the_hospital_course_is_over() -> None:
     bundle = _structure_zh("discharge.txt")
-    drugs = {r["medicationCodeableConcept"]["text"]: r for r in _resources(bundle, "MedicationStatement")}
-    assert list(drugs) == ["氨氯地平5mg"] and drugs["氨氯地平5mg"]["status"] == "active"
+    drugs = {r["medicationCodeableConcept"]["text"]: r["status"] for r in _resources(bundle, "MedicationStatement")}
+    # 诊疗经过：术后予头孢呋辛 is a course given in hospital and over by discharge, not an order for home
+    assert drugs == {"氨氯地平5mg": "active", "头孢呋辛": "stopped"}
     assert not _resources(bundle, "MedicationRequest")
     refuted = {r["code"]["text"] for r in _resources(bundle, "Condition") if _status(r, "verificationStatus") == "refuted"}
     assert refuted == {"发热"}  # 出院情况：无发热
@@ -320,3 +319,67 @@ def test_the_language_is_in_the_journal_and_a_forced_one_in_the_options_key(tmp_
     store.record("a.json", "0" * 64, "key", "{}", "zh")
     entries = [json.loads(line) for line in store.state.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert entries[-1]["lang"] == "zh" and entries[-1]["options"] == "key"
+
+
+def _structure_text(text: str) -> dict:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from scripted import ScriptedBackend
+    from softtiger_cli.note.reader import decode_note
+    from softtiger_cli.pipeline.run import StructureOptions, structure_note
+
+    note = decode_note(text.encode("utf-8"), "note.txt")
+    return structure_note(ScriptedBackend(), note, StructureOptions(timestamp="2026-01-01T00:00:00Z")).bundle
+
+
+def test_chinese_vaccines_given_and_advised_are_immunizations_and_no_disease_inside_their_names() -> None:
+    note = ("门诊病历\n\n主诉：咳嗽3天。\n现病史：患者3天前受凉后出现咳嗽，无发热。\n"
+            "既往史：高血压病史5年。2022年9月已接种流感疫苗。幼时已接种卡介苗、乙肝疫苗。破伤风疫苗接种史不详。\n"
+            "诊断：急性支气管炎\n处理：建议接种23价肺炎球菌多糖疫苗。\n")
+    bundle = _structure_text(note)
+    shots = {r["vaccineCode"]["text"]: (r["status"], r["vaccineCode"].get("coding", [{}])[0].get("code"))
+             for r in _resources(bundle, "Immunization")}
+    assert shots == {"流感疫苗": ("completed", "88"), "卡介苗": ("completed", "19"), "乙肝疫苗": ("completed", "45")}
+    planned = [r for r in _resources(bundle, "ImmunizationRecommendation")] + \
+        [r for r in _resources(bundle, "ServiceRequest") if "疫苗" in r["code"]["text"]]
+    assert planned, "建议接种… is a vaccine to give"
+    conditions = {r["code"]["text"] for r in _resources(bundle, "Condition")}
+    assert not conditions & {"肺炎", "流感", "乙肝", "破伤风"}  # names inside a vaccine's name are no diseases
+    assert not [r for r in _resources(bundle, "MedicationStatement") if "疫苗" in r["medicationCodeableConcept"]["text"]]
+
+
+@pytest.mark.parametrize(("text", "code"), [("流感疫苗", "88"), ("23价肺炎球菌多糖疫苗", "33"), ("HPV疫苗", "137"),
+                                            ("百白破疫苗", "107"), ("麻腮风疫苗", "03"), ("吸附破伤风疫苗", None)])
+def test_chinese_vaccine_names_are_coded_only_by_their_exact_name(text: str, code: str | None) -> None:
+    from softtiger_cli.terms import code_vaccine, find_mentions
+
+    got = code_vaccine(text)
+    assert (got.code if got else None) == code
+    assert [(m.kind, m.text) for m in find_mentions(f"已接种{text}。", lang="zh")] == [("vaccine", text)]
+
+
+def test_chinese_notes_are_asked_in_chinese_with_every_key_and_code_the_grammars() -> None:
+    import json
+
+    from softtiger_cli.fhir.grammars import FHIR_VERSIONS, load
+    from softtiger_cli.fhir.schema import TASKS
+    from softtiger_cli.lang.prompts import load_prompts
+    from softtiger_cli.pipeline.questions import group_prompt, system_prompt
+
+    zh, fields = load_prompts("zh"), set()
+    groups = {g.name: (t, g) for t in TASKS for g in TASKS[t].groups}
+    assert set(zh.asks) == set(groups)  # every question has its Chinese task
+    for version in FHIR_VERSIONS:
+        for name, (task, group) in groups.items():
+            schema = load(version, task).schema
+            body = schema["properties"][name]
+            item = body if group.single else body["items"]
+            fields |= {f"{name}.{k}" for k in item["properties"]}
+            prompt = group_prompt(group, {"properties": {name: body}}, "患者咳嗽3天。", "zh")
+            assert zh.asks[name] in prompt and f'{{"{name}": ' in prompt
+            for key in item["properties"]:  # the JSON keys stay the grammar's
+                assert f"- {key}: " in prompt
+    assert set(zh.hints) <= fields, set(zh.hints) - fields  # no hint for a field no schema has
+    assert "病历" in system_prompt("zh") and json.dumps(system_prompt("zh"), ensure_ascii=False)
+    assert system_prompt("en").startswith("You extract facts")

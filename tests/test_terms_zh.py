@@ -69,7 +69,7 @@ def test_chinese_lexicon_is_a_fresh_build_of_its_source(tmp_path) -> None:
     from softtiger_cli.terms.lexicon import _get
 
     files = render(set(_get("icd")), _columns, _term_rows)
-    assert set(files) == {"zh_conditions.tsv", "zh_drugs.tsv", "zh_manifest.json"}
+    assert set(files) == {"zh_conditions.tsv", "zh_drugs.tsv", "zh_vaccines.tsv", "zh_manifest.json"}
     for name, data in files.items():
         path = DATA_DIR / (name + ".gz" if name.endswith(".tsv") else name)
         have = path.read_bytes()

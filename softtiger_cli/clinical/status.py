@@ -70,12 +70,17 @@ def _compile(pack: StatusPack) -> _Matcher:
                                   r"}\s+(?:" + dc.alternation("objects") + "|(?:" + dc.alternation("number_links") +
                                   r")\s+\d)|\b(?:" + dc.alternation("direct_verbs") + r")\s+(?:" +
                                   dc.alternation("determiners") + r")\b", re.I),
-        "clause-end": re.compile(r"(?:;|,\s*(?:" + ce.alternation("after_comma") + r")\b|\s(?:" + ce.alternation("between") +
+        # a full-width "，" ends a Chinese clause ("停用格列美脲，继续二甲双胍"; English text never holds one); "；"
+        # does not, as it parts the items of one list ("出院带药：A；B；C")
+        "clause-end": re.compile(r"(?:;|，|,\s*(?:" + ce.alternation("after_comma") + r")\b|\s(?:" + ce.alternation("between") +
                                  r")\s(?=\w)|,\s)"),
         "strength": re.compile(r"^\S+(?:\s+\S+){0," + str(sg.number) + r"}?[\s,]+\d+(?:\.\d+)?\s*(?:" +
                                sg.alternation("units") + r")\b", re.I),
         "result-before": re.compile(r"\b(?:" + c["result-before"].alternation() + r")\s*$", re.I),
     })
+    if "switch" in c:  # "A改为B": the words right after A, and right before B
+        cues["switch-after"] = re.compile(r"^.{0," + str(c["switch"].number) + r"}?(?:" + c["switch"].alternation() + ")")
+        cues["switch-before"] = re.compile(r"(?:" + c["switch"].alternation() + r").{0," + str(c["switch"].number) + "}$")
     tm = text_model(pack.code)
     return _Matcher(pack, re.compile(tm.bounded(pack.chronic.alternation), re.I),
                     re.compile(tm.bounded(pack.episodic.alternation), re.I), cues, tm)
@@ -197,6 +202,12 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[MedicationStat
     if m.assertion.certainty == "negated":
         return "not-taken", True
     cue, after = _matcher(m.lang).cues, m.sentence[m.at:]
+    section = _matcher(m.lang).pack.section(m.section)
+    if "switch-before" in cue:  # "改为B" starts B; "A改为" ends A (before any other cue of the sentence)
+        if cue["switch-before"].search(m.sentence[:m.at]):
+            return "intended", True
+        if cue["switch-after"].search(after[m.end - m.start:]):
+            return "stopped", True
     for near in (_clause(m), _window(m)):
         if cue["not-taken"].search(near):
             return "not-taken", True
@@ -204,6 +215,8 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[MedicationStat
             cue["replaced"].search(m.sentence[:m.at]) and cue["replaced-link"].match(after))
         if cue["stopped"].search(near) or replaced:
             return ("active" if cue["future-stop"].search(near) else "stopped"), True
+        if section.given_in_stay and not cue["active"].search(near):
+            continue  # "入院后予头孢曲松": given in hospital, which is no order for after the stay
         if cue["started-today"].search(near):
             return "intended", True
         if cue["dose-change"].search(near):  # a dose changed: the patient takes it, now at another dose
@@ -212,7 +225,9 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[MedicationStat
             return "intended", True
         if cue["active"].search(near):
             return "active", True
-    if _matcher(m.lang).pack.section(m.section).unmarked_drug == "intended" and not elsewhere_taken:
+    if section.given_in_stay:  # over by discharge unless a later mention continues it (not explicit: it yields)
+        return "stopped", False
+    if section.unmarked_drug == "intended" and not elsewhere_taken:
         return "intended", False
     return "active", False
 

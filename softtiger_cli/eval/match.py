@@ -12,6 +12,9 @@ _TAG = re.compile(r"\s*\((disorder|finding|procedure|substance|organism|situatio
                   r"regime/therapy|qualifier value|morphologic abnormality|event|body structure|edible)\)", re.I)
 
 
+_HAN_CHAR = re.compile("[" + HAN + "]")
+
+
 @dataclass(frozen=True)
 class Concept:
     kind: str
@@ -30,13 +33,24 @@ def contains_in_order(big: list[str], small: list[str]) -> bool:
     return bool(small) and all(word in it for word in small)
 
 
+def han_bigrams(words: list[str]) -> set[tuple[str, str]]:
+    """Adjacent pairs of Han characters (each a word of `normalise`): a Chinese word's identity."""
+    return {(a, b) for a, b in zip(words, words[1:]) if _HAN_CHAR.fullmatch(a) and _HAN_CHAR.fullmatch(b)}
+
+
+def _within(big: list[str], small: list[str]) -> bool:
+    """small's words in order in big, and small's Han bigrams in big too: characters in order are not yet a
+    Chinese word ("肺炎" is not in "肺癌伴炎症"), adjacent ones are."""
+    return contains_in_order(big, small) and han_bigrams(small) <= han_bigrams(big)
+
+
 def matches(pred: Concept, gold: Concept) -> bool:
     if pred.kind != gold.kind:
         return False
     if pred.code and gold.code and pred.system == gold.system:
         return pred.code == gold.code
     p, g = [singular(w) for w in normalise(pred.text).split()], [singular(w) for w in normalise(gold.text).split()]
-    return contains_in_order(p, g) or contains_in_order(g, p)
+    return _within(p, g) or _within(g, p)
 
 
 @dataclass

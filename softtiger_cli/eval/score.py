@@ -4,7 +4,9 @@ Matching rules (also in README): items are compared within a kind (condition, me
 procedure, immunization). Two items match when both carry a code of the same system and the codes are
 equal, or when their normalised texts match: lower case, a trailing SNOMED-style semantic tag such as
 "(disorder)" removed, punctuation to spaces, plurals folded; then one text's words all occur, in order, in the other's
-(so "lisinopril 10 mg" matches "lisinopril 10 mg oral tablet"). Each gold item matches at most one
+(so "lisinopril 10 mg" matches "lisinopril 10 mg oral tablet"). Chinese text is compared by character and by
+character bigram: each Han character is a word, and the shorter text's adjacent pairs must be adjacent in the
+other too ("高血压" matches "高血压病2级"; "肺炎" does not match "肺癌伴炎症"). Each gold item matches at most one
 prediction (greedy, in order).
 
 Gold whose items carry a status (aci-annotated/, ANNOTATION.md) is scored by eval.status: kind, text and

@@ -45,6 +45,9 @@ CATEGORIES: Mapping[str, tuple[Applies, tuple[str, ...], str]] = MappingProxyTyp
     "active": ("medication", ("cues",), ""),
     "clause-end": ("medication", ("after_comma", "between"), ""),
     "strength": ("medication", ("units",), "gap"),
+    # optional: a word between two drugs that ends the one before it and starts the one after it ("A改为B"),
+    # within `reach` characters of either drug
+    "switch": ("medication", ("cues",), "reach"),
     "ordered": ("procedure", ("cues",), ""),
     "done": ("procedure", ("cues",), ""),
     "result-before": ("procedure", ("cues",), ""),
@@ -56,6 +59,7 @@ CATEGORIES: Mapping[str, tuple[Applies, tuple[str, ...], str]] = MappingProxyTyp
     "emergency": ("encounter", ("cues",), ""),
     "label": ("encounter", ("cues",), "letters"),
 })
+OPTIONAL = frozenset({"switch"})  # categories a language may leave out (English says it with switched-from/replaced)
 MEDICATION_STATUSES = ("not-taken", "stopped", "active", "active-dose", "intended")
 # What an example may expect, by the items its category is read for ("dated": the onset phrase read).
 EXPECT: Mapping[str, tuple[str, ...]] = MappingProxyType({
@@ -64,7 +68,7 @@ EXPECT: Mapping[str, tuple[str, ...]] = MappingProxyType({
 WINDOW_KEYS = ("medication_before", "medication_after", "procedure_before", "procedure_after", "allergy_chars")
 _CATEGORY_KEYS = {"applies_to", "expect", "section", "gap", "reach", "letters"}
 _CUE_KEYS = {"literal", "stem", "pattern", "bare", "example", "target", "expect", "section", "unreachable"}
-_SECTION_KEYS = {"weight", "unmarked_drug", "shows_taken", "unmarked_test"}
+_SECTION_KEYS = {"weight", "unmarked_drug", "shows_taken", "unmarked_test", "given_in_stay"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class SectionKind:
     unmarked_drug: Literal["active", "intended"]  # a drug named here with no cue (and not taken elsewhere)
     shows_taken: bool  # naming a drug here says the patient takes it
     unmarked_test: Literal["completed", "planned"]  # a test named here with no cue
+    # a drug named here was given during the stay (a discharge summary's hospital course): its course is
+    # over by the note's end unless a cue here or a later mention (the discharge orders) says it goes on
+    given_in_stay: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,7 @@ def read_status(code: str, folder: Traversable | Path | None = None) -> StatusPa
             if name in categories:
                 raise source.error(source.table_line(f"cue.{name}"), f"category '{name}' is given twice")
             categories[name] = _category(name, table, source, kinds)
-    missing = [name for name in CATEGORIES if name not in categories]
+    missing = [name for name in CATEGORIES if name not in categories and name not in OPTIONAL]
     if missing:
         raise src.error(1, f"missing the cue categories {', '.join(missing)}")
     return StatusPack(code, _diseases(status, "chronic", src), _diseases(status, "episodic", src),
@@ -219,10 +226,12 @@ def _sections(table: Any, src: Source, kinds: set[str]) -> Mapping[str, SectionK
             raise src.error(src.key_line("unmarked_drug", line), "unmarked_drug is 'active' or 'intended'")
         if test not in ("completed", "planned"):
             raise src.error(src.key_line("unmarked_test", line), "unmarked_test is 'completed' or 'planned'")
-        taken = attrs.get("shows_taken", True)
+        taken, stay = attrs.get("shows_taken", True), attrs.get("given_in_stay", False)
         if not isinstance(taken, bool):
             raise src.error(src.key_line("shows_taken", line), "shows_taken is true or false")
-        out[kind] = SectionKind(weight, drug, taken, test)
+        if not isinstance(stay, bool):
+            raise src.error(src.key_line("given_in_stay", line), "given_in_stay is true or false")
+        out[kind] = SectionKind(weight, drug, taken, test, stay)
     return MappingProxyType(out)
 
 

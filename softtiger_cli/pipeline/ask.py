@@ -18,7 +18,7 @@ from softtiger_cli.llm.base import Backend, Generation, Request, Segment
 from softtiger_cli.llm.jsonwatch import JsonWatch
 from softtiger_cli.core.text import Language
 from softtiger_cli.note.sections import sentences
-from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, answer_schema, group_prompt
+from softtiger_cli.pipeline.questions import answer_schema, group_prompt, system_prompt
 
 
 def _halves(text: str, lang: Language) -> list[str]:
@@ -40,10 +40,11 @@ class Question:
     context: str
     limit: int
     own_limit: bool = False  # the limit is softtiger's own (no --max-tokens): a single object's cut-off is dropped
+    lang: str = "en"  # the note's language: the prompt's words (lang/<code>/prompts.toml)
 
 
 def _request(engine: Backend, q: Question) -> Request:
-    segments = engine.segments(SYSTEM_PROMPT, group_prompt(q.group, q.group_schema, q.context))
+    segments = engine.segments(system_prompt(q.lang), group_prompt(q.group, q.group_schema, q.context, q.lang))
     return Request(segments, q.gbnf, group_root(q.group.name), q.limit, watch=JsonWatch(),
                    schema=answer_schema(q.group, q.group_schema))
 

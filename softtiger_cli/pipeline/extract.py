@@ -24,7 +24,7 @@ from softtiger_cli.pipeline.candidates import code_items, combine
 from softtiger_cli.pipeline.decide import decide, link_conditions, settle_single
 from softtiger_cli.pipeline.ground import check_patient, ground_item, plausible
 from softtiger_cli.pipeline.merge import merge_items
-from softtiger_cli.pipeline.questions import SYSTEM_PROMPT, group_prompt, output_bound, settled_by_lists, steer
+from softtiger_cli.pipeline.questions import group_prompt, system_prompt, output_bound, settled_by_lists, steer
 
 @dataclass(frozen=True)
 class TaskGrammar:
@@ -40,12 +40,12 @@ def _group_schema(tg: TaskGrammar, group: GroupSpec) -> dict[str, Any]:
 
 
 def chunk_budget(count_tokens: Callable[[str], int], n_ctx: int, tasks: list[TaskGrammar],
-                 max_tokens: int | None = None) -> int:
+                 max_tokens: int | None = None, lang: str = "en") -> int:
     """Tokens of note one chunk may hold: the context less the longest question and the longest answer of
     every group asked (all tasks share the chunks), less a margin."""
     asked = [(tg, g) for tg in tasks for g in tg.task.groups]
     schemas = {g.name: _group_schema(tg, g) for tg, g in asked}
-    longest_ask = max(count_tokens(SYSTEM_PROMPT + group_prompt(g, schemas[g.name], "")) for _, g in asked)
+    longest_ask = max(count_tokens(system_prompt(lang) + group_prompt(g, schemas[g.name], "", lang)) for _, g in asked)
     longest_answer = max(output_bound(g, schemas[g.name]) for _, g in asked)
     reserve = longest_answer if max_tokens is None else min(max_tokens, longest_answer)
     budget = n_ctx - longest_ask - reserve - 32
@@ -103,7 +103,7 @@ def extract(
     asked = [(tg, g) for tg in tasks for g in tg.task.groups]
     group_schemas = {g.name: _group_schema(tg, g) for tg, g in asked}
     bounds = {g.name: output_bound(g, group_schemas[g.name]) for _, g in asked}
-    budget = chunk_budget(engine.count_tokens, engine.n_ctx, tasks, max_tokens)
+    budget = chunk_budget(engine.count_tokens, engine.n_ctx, tasks, max_tokens, analysis.lang)
     chunks = chunk(analysis, budget, engine.count_tokens)
     note, secs = analysis.text, analysis.sections
     result = Extraction(note=analysis.note, tasks=tuple(tg.task.name for tg in tasks), version=version,
@@ -133,7 +133,7 @@ def extract(
                 continue
             limit = bounds[group.name] if max_tokens is None else max_tokens
             questions.append(Question(group, group_schemas[group.name], tg.gbnf, context, limit,
-                                      own_limit=max_tokens is None))
+                                      own_limit=max_tokens is None, lang=analysis.lang))
         # the chunk's questions go to the model together (--parallel), their answers are taken in order
         progress = None if on_progress is None else \
             (lambda q, ci=ci: on_progress(f"chunk {ci + 1}/{len(chunks)}: {q.group.name}"))

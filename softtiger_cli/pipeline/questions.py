@@ -11,44 +11,52 @@ from typing import Any
 
 from softtiger_cli.clinical.abbreviations import glossary
 from softtiger_cli.fhir.schema import GroupSpec
+from softtiger_cli.lang.prompts import Prompts, load_prompts
 from softtiger_cli.lang.vocab import SteeringRule, Vocab, alternation, load_vocab
 from softtiger_cli.note.chunking import Chunk
 from softtiger_cli.note.sections import Section
 
-SYSTEM_PROMPT = (
-    "You extract facts from a clinical note into JSON. Copy names exactly as the note writes them. "
-    "Include only what the note states about this patient. If the note states nothing for the task, "
-    "answer with an empty list."
-)
+def system_prompt(lang: str = "en") -> str:
+    """The system turn, in the note's language (lang/<code>/prompts.toml)."""
+    return load_prompts(lang).system
 
 
-def _describe(doc: dict[str, Any]) -> str:
+SYSTEM_PROMPT = system_prompt("en")
+
+
+def _describe(doc: dict[str, Any], list_of: str) -> str:
     text = doc.get("description", "")
     inner = doc["items"] if doc.get("type") == "array" else doc
     if inner.get("type") == "object":
         parts = "; ".join(f"{k}: {sub.get('description', '')}" for k, sub in inner["properties"].items())
         text += f" ({parts})"
     if doc.get("type") == "array":
-        text = "a list of " + text
+        text = list_of + text
     return text
 
 
-def _field_lines(schema: dict[str, Any]) -> str:
-    return "\n".join(f"- {key}: {_describe(doc)}" for key, doc in schema["properties"].items())
+def _field_lines(group: str, schema: dict[str, Any], words: Prompts) -> str:
+    lines = []
+    for key, doc in schema["properties"].items():
+        hint = words.hint(group, key, "")
+        lines.append(f"- {key}: {_describe(dict(doc, description=hint) if hint else doc, words.list_of)}")
+    return "\n".join(lines)
 
 
-def group_prompt(group: GroupSpec, group_schema: dict[str, Any], chunk_text: str) -> str:
-    """The user turn: the note first (shared by every group, so its KV cache is reused), then the ask."""
+def group_prompt(group: GroupSpec, group_schema: dict[str, Any], chunk_text: str, lang: str = "en") -> str:
+    """The user turn: the note first (shared by every group, so its KV cache is reused), then the ask, in
+    the note's language (the JSON keys and codes are the grammar's, the same in every language)."""
+    words = load_prompts(lang)
     body = group_schema["properties"][group.name]
     item_schema = body if group.single else body["items"]
     shape = "{...}" if group.single else "[{...}, ...]"
     terms = glossary(chunk_text)
-    abbrev = f"Abbreviations: {'; '.join(terms)}\n" if terms else ""
+    abbrev = f"{words.abbreviations}{'; '.join(terms)}\n" if terms else ""
     return (
-        f"Clinical note:\n\"\"\"\n{chunk_text}\n\"\"\"\n\n{abbrev}"
-        f"Task: {group.ask}\n"
-        f"{'Give' if group.single else 'Each item has'}:\n{_field_lines(item_schema)}\n"
-        f"Answer with JSON only: {{\"{group.name}\": {shape}}}"
+        f"{words.note}\n\"\"\"\n{chunk_text}\n\"\"\"\n\n{abbrev}"
+        f"{words.task}{words.ask(group.name, group.ask)}\n"
+        f"{words.give if group.single else words.item_has}\n{_field_lines(group.name, item_schema, words)}\n"
+        f"{words.answer}{{\"{group.name}\": {shape}}}"
     )
 
 

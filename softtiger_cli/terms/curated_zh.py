@@ -5,6 +5,12 @@
   by the Chinese dictionaries stays uncoded.
 - ZH_CONDITION_TERMS: diagnosis and symptom words Chinese notes write that the dictionaries lack.
 - ZH_DRUGS: common generic names -> the English ingredient name (the concept English notes share).
+- ZH_VACCINES: the vaccine names Chinese notes write ("流感疫苗", "卡介苗", "百白破疫苗") -> CVX code in the
+  CVX list softtiger ships (curated.CVX_CODES), or "" where no code of that list fits the name as written.
+- ZH_FORMS: dosage forms a product name ends with ("片", "粉吸入剂"), longest first: a product without its form
+  is the name notes write, and a drug named without its form takes a form written right after it ("泼尼松片").
+- ZH_QUALIFIERS: words before a symptom that say when or how it comes ("活动后气促", "反复咳嗽"): the qualified
+  symptom is the same problem as the symptom ("气促"), one concept, its own words kept as written.
 - ZH_BLOCK: dictionary entries that are everyday words, body parts or test names in running Chinese text.
 """
 
@@ -69,7 +75,9 @@ ZH_DRUGS: dict[str, str] = {
     "布洛芬": "ibuprofen", "对乙酰氨基酚": "acetaminophen", "吗啡": "morphine", "曲马多": "tramadol",
     "泼尼松": "prednisone", "甲泼尼龙": "methylprednisolone", "地塞米松": "dexamethasone", "氢化可的松": "hydrocortisone",
     "布地奈德": "budesonide", "沙丁胺醇": "albuterol", "异丙托溴铵": "ipratropium", "噻托溴铵": "tiotropium",
-    "沙美特罗替卡松": "salmeterol fluticasone", "孟鲁司特": "montelukast", "氨溴索": "ambroxol", "茶碱": "theophylline",
+    "沙美特罗替卡松": "salmeterol fluticasone", "布地奈德福莫特罗": "budesonide formoterol",
+    "布地格福": "budesonide glycopyrronium formoterol", "氟替美维": "fluticasone umeclidinium vilanterol",
+    "茚达特罗格隆溴铵": "indacaterol glycopyrronium", "乌美溴铵维兰特罗": "umeclidinium vilanterol", "孟鲁司特": "montelukast", "氨溴索": "ambroxol", "茶碱": "theophylline",
     "左甲状腺素": "levothyroxine", "左甲状腺素钠": "levothyroxine", "甲巯咪唑": "methimazole",
     "别嘌醇": "allopurinol", "非布司他": "febuxostat", "秋水仙碱": "colchicine",
     "碳酸钙": "calcium carbonate", "骨化三醇": "calcitriol", "阿仑膦酸钠": "alendronate",
@@ -84,6 +92,39 @@ ZH_DRUGS: dict[str, str] = {
     "速效救心丸": "", "复方丹参滴丸": "", "连花清瘟胶囊": "",
 }
 
+ZH_VACCINES: dict[str, str] = {
+    "流感疫苗": "88", "流行性感冒疫苗": "88", "流感病毒疫苗": "88", "流感病毒裂解疫苗": "88",
+    "肺炎疫苗": "109", "肺炎球菌疫苗": "109", "肺炎链球菌疫苗": "109",
+    "23价肺炎球菌疫苗": "33", "23价肺炎球菌多糖疫苗": "33", "23价肺炎疫苗": "33", "肺炎球菌多糖疫苗": "33",
+    "13价肺炎球菌结合疫苗": "133", "13价肺炎疫苗": "133", "13价肺炎球菌疫苗": "133",
+    "HPV疫苗": "137", "人乳头瘤病毒疫苗": "137", "宫颈癌疫苗": "137", "九价HPV疫苗": "165", "9价HPV疫苗": "165",
+    "四价HPV疫苗": "62", "4价HPV疫苗": "62",
+    "乙肝疫苗": "45", "乙型肝炎疫苗": "45", "重组乙型肝炎疫苗": "45",
+    "甲肝疫苗": "85", "甲型肝炎疫苗": "85",
+    "卡介苗": "19",
+    "脊髓灰质炎疫苗": "89", "脊灰疫苗": "89", "脊灰灭活疫苗": "10", "脊髓灰质炎灭活疫苗": "10",
+    "百白破疫苗": "107", "百白破": "107", "吸附百白破疫苗": "107", "无细胞百白破疫苗": "107",
+    "麻腮风疫苗": "03", "麻腮风": "03", "麻疹腮腺炎风疹联合疫苗": "03",
+    "水痘疫苗": "21", "水痘减毒活疫苗": "21",
+    "带状疱疹疫苗": "188", "重组带状疱疹疫苗": "187",
+    "新冠疫苗": "213", "新冠病毒疫苗": "213", "新型冠状病毒疫苗": "213", "新型冠状病毒灭活疫苗": "213",
+    "狂犬疫苗": "90", "狂犬病疫苗": "90",
+    "伤寒疫苗": "91", "Hib疫苗": "17", "b型流感嗜血杆菌疫苗": "17", "轮状病毒疫苗": "122",
+    # no code of the shipped list names these as written (tetanus toxoid, Japanese encephalitis, the
+    # meningococcal polysaccharide vaccines China gives, measles alone): named, not coded
+    "破伤风疫苗": "", "吸附破伤风疫苗": "", "破伤风类毒素": "", "乙脑疫苗": "", "乙型脑炎疫苗": "",
+    "流脑疫苗": "", "麻疹疫苗": "",
+}
+
+ZH_FORMS: tuple[str, ...] = tuple(sorted((
+    "氯化钠注射液", "葡萄糖注射液", "注射液", "缓释胶囊", "缓释片", "控释片", "肠溶胶囊", "肠溶片", "分散片",
+    "咀嚼片", "泡腾片", "口腔崩解片", "薄膜衣片", "含片", "软胶囊", "胶囊", "胶丸", "片", "干混悬剂", "混悬液",
+    "口服溶液", "吸入粉雾剂", "粉吸入剂", "吸入气雾剂", "吸入用混悬液", "吸入溶液", "吸入剂", "气雾剂", "喷雾剂",
+    "滴眼液", "乳膏", "软膏", "凝胶", "贴片", "栓", "粉针剂", "颗粒", "口服液", "糖浆", "滴丸",
+), key=len, reverse=True))
+
+ZH_QUALIFIERS: tuple[str, ...] = ("活动后", "劳累后", "运动后", "反复", "间断", "间断性", "持续", "持续性", "轻度", "明显")
+
 ZH_BLOCK: frozenset[str] = frozenset({
     # everyday words, people and body parts listed as diseases or symptoms
     "感染", "肿瘤", "避孕", "磨损", "肿胀", "测试", "医师", "过劳", "炎症", "结节", "溃疡", "囊肿", "过敏", "成人",
@@ -92,4 +133,6 @@ ZH_BLOCK: frozenset[str] = frozenset({
     "亚健康", "脉数", "实火", "虚火", "肝火", "积食", "胀感", "剧痛", "剧痒", "无力", "测试", "手淫", "嗜酒",
     "血压", "血糖", "脉搏", "视力", "眼压", "尿量", "皮疹检查", "鼓膜", "中耳", "乳突", "鼻中隔", "鼻前庭",
     "正常", "阴性", "阳性", "疾病", "病史", "症状", "体征", "异常", "损伤", "出血", "疼痛", "发作",
+    # organs that name a drug only with its form ("甲状腺片"): without the form they are the organ
+    "甲状腺", "胸腺", "胰腺", "垂体", "脑垂体", "胎盘", "骨髓",
 })

@@ -128,6 +128,7 @@ def _load_zh(name: str):
 _LOADERS = {
     "zh_conditions": lambda: _load_zh("zh_conditions.tsv.gz"),
     "zh_drugs": lambda: _load_zh("zh_drugs.tsv.gz"),
+    "zh_vaccines": lambda: _load_zh("zh_vaccines.tsv.gz"),
     "icd": _load_icd,
     "conditions": lambda: _load_terms("conditions.tsv.gz", searched_flag="m"),
     "drugs": lambda: _load_terms("drugs.tsv.gz"),
@@ -201,10 +202,16 @@ def code_drug(text: str) -> DrugCode | None:
 
 def code_vaccine(text: str) -> Coding | None:
     """CVX coding for a vaccine named by text (whole text, else the first vaccine named inside it)."""
+    if han_count(text) > 0:  # a Chinese name: the Chinese table's exact name first
+        from .zh import key  # noqa: PLC0415
+
+        ze = _get("zh_vaccines").entries.get(key(text.strip()))
+        if ze is not None:
+            return _vaccine_coding(ze[0])
     e = _get("vaccines")[0].entries.get(normalise(text))
     if e:
         return _vaccine_coding(e[0])
-    for m in find_mentions(text, kinds=("vaccine",)):
+    for m in find_mentions(text, kinds=("vaccine",), lang="zh" if han_count(text) else "en"):
         return m.code
     return None
 
@@ -316,8 +323,8 @@ def _extra_tables(extra_terms: Mapping[str, str]) -> dict[str, _Table]:
 
 
 def _zh_mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:
-    """Chinese conditions and drugs named in text (terms/zh.py): exact spans, the Chinese term, a code
-    only for a curated exact name; a drug's display is its English ingredient where known."""
+    """Chinese conditions, drugs and vaccines named in text (terms/zh.py): exact spans, the Chinese term, a
+    code only for a curated exact name; a drug's display is its English ingredient where known."""
     from .zh import fold, scan  # noqa: PLC0415
 
     folded, out = fold(text), []
@@ -327,9 +334,18 @@ def _zh_mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:
             coding = _condition_coding(code) if code else None
             out.append(Mention(s, e, "condition", text[s:e], term or k, coding, coding.display if coding else None))
     if "medication" in kinds:
+        from .curated_zh import ZH_FORMS  # noqa: PLC0415
+
         for s, e, k in scan(_get("zh_drugs"), text, folded):
             ingredient, _, english = _get("zh_drugs").entries[k]
+            form = next((f for f in ZH_FORMS if folded.startswith(f, e)), "")  # "泼尼松" + "片": the product
+            e += len(form)
             out.append(Mention(s, e, "medication", text[s:e], k, None, english or ingredient))
+    if "vaccine" in kinds:
+        for s, e, k in scan(_get("zh_vaccines"), text, folded):
+            code, _, term = _get("zh_vaccines").entries[k]
+            coding = _vaccine_coding(code)
+            out.append(Mention(s, e, "vaccine", text[s:e], term or k, coding, coding.display if coding else None))
     return out
 
 
