@@ -7,6 +7,7 @@ here are written for the tests.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -204,8 +205,11 @@ def test_a_chinese_admission_note_gives_its_diagnoses_drugs_and_vitals_by_rule()
     bundle = _structure_zh("admission.txt")
     assert bundle["language"] == "zh-CN"
     conditions = {r["code"]["text"]: r for r in _resources(bundle, "Condition")}
-    for name in ("慢性阻塞性肺疾病急性加重", "社区获得性肺炎", "高血压病2级", "2型糖尿病", "高血压"):
+    for name in ("慢性阻塞性肺疾病急性加重", "社区获得性肺炎", "2型糖尿病", "高血压"):
         assert _status(conditions[name], "clinicalStatus") == "active", name  # 既往有高血压: chronic, ongoing
+    # 初步诊断's "高血压病2级" (a grade) and 既往史's 高血压 are one problem, one Condition
+    hypertension = [r for r in _resources(bundle, "Condition") if "I10" in json.dumps(r)]
+    assert len(hypertension) == 1 and "高血压病2级" not in conditions
     assert len(conditions) == len(_resources(bundle, "Condition"))  # each diagnosis once
     drugs = {r["medicationCodeableConcept"]["text"]: (r["status"], r["dosage"][0]["text"])
              for r in _resources(bundle, "MedicationStatement")}

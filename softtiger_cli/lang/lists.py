@@ -31,7 +31,10 @@ _TAG_KEYS = {"tag", "group", "example", "target", "expect", "unreachable"}
 _EXAMPLE = {"example", "target", "expect"}
 WORD_LISTS = ("clause_starts", "clause_durations", "clause_subjects", "date_words", "duration_words",
               "duration_units", "function_words", "determiners", "not_a_start", "subheadings", "none",
-              "visit_reasons", "operation_endings", "operation_words")
+              "visit_reasons", "operation_endings", "operation_words", "qualifiers")
+# lists a language may leave out (read as matching nothing)
+OPTIONAL_WORD_LISTS = frozenset({"qualifiers"})
+_PATTERNS = frozenset({"qualifiers"})  # lists whose entries may be { pattern = "..." }
 _LOWER = ("not_a_start", "subheadings")  # compared with lower-cased text
 
 
@@ -112,7 +115,7 @@ def load_lists(code: str = "en", folder: Traversable | Path | None = None) -> Li
         if group not in LIST_GROUPS:
             raise src.error(src.key_line("unsplit_groups", src.table_line("separators")), f"unknown group '{group}'")
     start = src.table_line("words")
-    words = check_keys(data["words"], "[words]", set(WORD_LISTS), set(WORD_LISTS), src, start)
+    words = check_keys(data["words"], "[words]", set(WORD_LISTS), set(WORD_LISTS) - OPTIONAL_WORD_LISTS, src, start)
     leads = _leads(data["lead"], src)
     _check_lead_order(leads, (), src)
     return ListWords(
@@ -120,7 +123,8 @@ def load_lists(code: str = "en", folder: Traversable | Path | None = None) -> Li
         strong=read_chars(seps, "strong", src, src.table_line("separators")),
         weak=read_chars(seps, "weak", src, src.table_line("separators")),
         last=read_words(seps, "last", src, src.table_line("separators")),
-        words=tuple((name, read_words(words, name, src, start, lower=name in _LOWER)) for name in WORD_LISTS),
+        words=tuple((name, read_words(words, name, src, start, lower=name in _LOWER, patterns=name in _PATTERNS)
+                     if name in words else ()) for name in WORD_LISTS),
         max_inline_words=read_count(data, "max_inline_words", src), unsplit_groups=unsplit)
 
 

@@ -22,7 +22,9 @@ from softtiger_cli.clinical.procedures import find_procedures
 from softtiger_cli.core.data import Extraction, Item, Span
 from softtiger_cli.core.text import Language, folded, words
 from softtiger_cli.lang import per_language
+from softtiger_cli.lang.lists import ListWords, load_lists
 from softtiger_cli.lang.text import text_model
+from softtiger_cli.lang.words import alternation as word_alternation
 from softtiger_cli.lang.vocab import Vocab, alternation, load_vocab
 from softtiger_cli.pipeline.analyse import NoteAnalysis
 from softtiger_cli.terms import Mention, code_condition
@@ -283,7 +285,7 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
         if item.group == "problems" and item.origin == "list":
             inside = [o for o in by_group.get("problems", []) if _overlaps(item, [o]) is not None]
             if len(inside) == 1 and _longer(item, inside[0]):  # "acute viral pharyngitis" over "pharyngitis"
-                named = _named_by_list(item, inside[0])
+                named = _named_by_list(item, inside[0], lang)
                 kept = [k for k in kept if k is not inside[0]] + [named]
                 by_group["problems"] = [k for k in by_group["problems"] if k is not inside[0]] + [named]
                 continue
@@ -316,19 +318,32 @@ def condition_shaped(text: str, lang: Language = "en") -> bool:
     return True
 
 
+def _qualifier_pattern(lists: ListWords) -> re.Pattern[str]:
+    return re.compile(r"[（(][^）)]*[）)]|" + word_alternation(lists.of("qualifiers")))
+
+
+_QUALIFIED_ONLY = per_language(load_lists, _qualifier_pattern)
+
+
 def _longer(item: Item, found: Item) -> bool:
     """The list item names more than the code-found term inside it, in a few words."""
     a, b = item.spans[0], found.spans[0]
     return a.start <= b.start and b.end <= a.end and (a.end - a.start) > (b.end - b.start) and len(item.text.split()) <= 6
 
 
-def _named_by_list(item: Item, found: Item) -> Item:
-    """The list's words for the condition, coded only when they are a code list's term themselves."""
+def _named_by_list(item: Item, found: Item, lang: Language = "en") -> Item:
+    """The list's words for the condition, coded only when they are a code list's term themselves; words
+    that only grade, stage or place it ("高血压病3级（很高危）") leave it the found term's concept, so the
+    problem named elsewhere in the note is the same one."""
     code = code_condition(item.text)
     named = Item(group="problems", values={**found.values, found.text_field: item.text}, text_field=found.text_field,
                  spans=list(item.spans), grounding=item.grounding, origin="both")
     named.coding = (code.system, code.code, code.display or "") if code else None
     named.concept = f"{code.system}|{code.code}" if code else "cond:" + words(item.text)
+    a, b = item.spans[0], found.spans[0]
+    rest = item.text[:b.start - a.start] + " " + item.text[b.end - a.start:]
+    if not code and not _QUALIFIED_ONLY(lang).sub("", rest).strip(" \t,，、:：\u3000"):
+        named.coding, named.concept = found.coding, found.concept
     return named
 
 

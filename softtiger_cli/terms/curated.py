@@ -301,6 +301,7 @@ DRUG_BLOCK: frozenset[str] = frozenset({
     "triglyceride", "triglycerides", "ferritin", "troponin", "lactate", "lactic acid", "ammonia",
     "bicarbonates", "hemoglobin a", "immunoglobulin", "antibodies", "antibody", "enzyme", "enzymes",
     "hormone", "hormones", "antigen", "antigens", "collagen", "keratin", "bile", "mucus",
+    "thyroid stimulating hormone", "amylase", "lipase",
 })
 
 # Brand or common names that the dictionary maps to a class concept or an unexpected ingredient,

@@ -135,4 +135,7 @@ ZH_BLOCK: frozenset[str] = frozenset({
     "正常", "阴性", "阳性", "疾病", "病史", "症状", "体征", "异常", "损伤", "出血", "疼痛", "发作",
     # organs that name a drug only with its form ("甲状腺片"): without the form they are the organ
     "甲状腺", "胸腺", "胰腺", "垂体", "脑垂体", "胎盘", "骨髓",
+    # what a treatment does, and the enzymes notes report as results ("血淀粉酶 1200U/L"): no drug
+    "抗病毒", "抗感染", "抗炎", "抗凝", "抗血小板", "降压", "降糖", "降脂", "调脂", "止痛", "镇痛", "护胃", "补液",
+    "淀粉酶", "脂肪酶",
 })
