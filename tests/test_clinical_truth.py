@@ -260,3 +260,17 @@ def test_clinic_visit_example_reads_as_a_clinician_would(replay_backend) -> None
     assert named(b, "ServiceRequest", "x-ray")
     assert enc["status"] == "finished" and "length" not in enc
     assert not resources(b, "CarePlan") or all("pneumonia" not in p["description"].lower() for p in resources(b, "CarePlan"))
+
+
+def test_a_medication_list_item_is_named_whole_as_the_list_writes_it() -> None:
+    """Salt, strength, release and brand are clinical facts (ER vs IR metformin): a list line with no
+    instructions after its last drug name is the product, commas and brackets included."""
+    bundle = structured("Medications:\nmetformin hydrochloride 500 mg extended release oral tablet; nitrofurantoin, "
+                        "macrocrystals 50 mg oral capsule; epoetin alfa 4000 unt/ml injection [epogen]; lisinopril 10 mg "
+                        "oral tablet daily; aspirin 81 mg (not taking)\n")
+    names = {r["medicationCodeableConcept"]["text"]: r for r in resources(bundle, "MedicationStatement")}
+    assert set(names) == {"metformin hydrochloride 500 mg extended release oral tablet",
+                          "nitrofurantoin, macrocrystals 50 mg oral capsule", "epoetin alfa 4000 unt/ml injection [epogen]",
+                          "lisinopril 10 mg oral tablet", "aspirin 81 mg"}
+    assert names["lisinopril 10 mg oral tablet"]["dosage"][0]["text"] == "10 mg daily"  # instructions stay the dosage
+    assert names["aspirin 81 mg"]["status"] == "not-taken"  # a remark in brackets is read, not named

@@ -4,6 +4,8 @@ model's recorded answers (tests/data/replay/test_lists.json)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import dev_notes
@@ -139,3 +141,34 @@ def test_tiny_model_reads_list_note_and_marks_item_origins(replay_backend) -> No
     assert asked and "patient" in asked  # the model was asked what lists do not settle ...
     assert "medications" not in asked and "allergies" not in asked  # ... and not what they do
     assert ex.covered_questions >= 2
+
+
+def test_every_synthea_medication_is_named_as_its_list_item_writes_it() -> None:
+    """Over the Synthea dev notes (when present), by rule: each item of a "# Medications" line ("a; b; c") is
+    one medication named exactly as written (issue 24: 154 of 324 were cut short at a comma or a bracket)."""
+    import sys
+
+    from conftest import DEV_DIR
+    from softtiger_cli.note.reader import read_note
+    from softtiger_cli.pipeline.run import StructureOptions, structure_note
+
+    folder = DEV_DIR / "synthea"
+    if not folder.is_dir():
+        pytest.skip("../shared/data/eval-dev is not here")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from scripted import ScriptedBackend
+
+    wrong, total = [], 0
+    for path in sorted(folder.glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        listed = [x.strip() for i, line in enumerate(lines) if line.strip() == "# Medications" and i + 1 < len(lines)
+                  for x in lines[i + 1].split(";") if x.strip() and not x.strip().lower().startswith("no active")]
+        if not listed:
+            continue
+        bundle = structure_note(ScriptedBackend(), read_note(str(path), "en"),
+                                StructureOptions(timestamp="2026-01-01T00:00:00Z")).bundle
+        names = {e["resource"].get("medicationCodeableConcept", {}).get("text") for e in bundle["entry"]
+                 if e["resource"]["resourceType"] in ("MedicationStatement", "MedicationRequest")}
+        total += len(listed)
+        wrong += [(path.name, x) for x in listed if x not in names]
+    assert total > 100 and not wrong, f"{len(wrong)} of {total} not named as written, e.g. {wrong[:5]}"

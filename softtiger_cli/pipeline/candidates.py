@@ -347,6 +347,9 @@ def _named_by_list(item: Item, found: Item, lang: Language = "en") -> Item:
     return named
 
 
+_ASIDE = re.compile(r"\s*[(（][^)）]*[)）]\s*")  # a remark in round brackets after the product: no part of its name
+
+
 def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item:
     """A medication list's line as one product: its name and strengths up to the last drug named in it
     ("amoxicillin 250 mg / clavulanate 125 mg oral tablet"), the instructions after it as the dosage."""
@@ -354,6 +357,11 @@ def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item
     start = min(item.spans[0].start, min(d.spans[0].start for d in drugs))
     end = max(d.spans[0].end for d in drugs)
     sig = SIG.match(note, end)
+    rest = note[end:item.spans[0].end]
+    if not (sig and sig.group(0).strip(" ,")) and rest.strip() and not _ASIDE.fullmatch(rest):
+        # no instructions after the last drug: the rest of the line is the product's own words (its salt,
+        # strength, form, brand: "nitrofurantoin, macrocrystals 50 mg oral capsule", "... injection [epogen]")
+        end, sig = item.spans[0].end, None
     values = dict(item.values)
     values[first] = note[start:end]
     if "dosage" in values or any("dosage" in d.values for d in drugs):
