@@ -72,8 +72,8 @@ def _patient(values: dict[str, str], note: str, key: str, lang: str = "en") -> s
     return ground.check_patient(values, Grounder(note), lang).get(key, "")
 
 
-def _steer(group: str, note: str) -> str | None:
-    return questions.steer(group, note, Chunk(0, len(note)), sections(note))
+def _steer(group: str, note: str, lang: str = "en") -> str | None:
+    return questions.steer(group, note, Chunk(0, len(note)), sections(note, lang), lang)
 
 
 def _shaped(text: str) -> str:
@@ -128,9 +128,8 @@ def _examples() -> list[Any]:
         cases += [(f"gender.{code}", t.example, lambda e, code=code, lang=lang: _patient({"gender": code}, e.text,
                                                                                       "gender", lang))
                   for code, t in vocab.gender.items()]
-        if lang == "en":  # steering.toml is English's in both languages
-            cases += [(f"question.{g}", rule.example, lambda e, g=g: "section" if _steer(g, e.text) == e.target else
-                       "whole" if _steer(g, e.text) == e.text else "skipped") for g, rule in vocab.steering.items()]
+        cases += [(f"question.{g}", rule.example, lambda e, g=g, lang=lang: "section" if _steer(g, e.text, lang) == e.target
+                   else "whole" if _steer(g, e.text, lang) == e.text else "skipped") for g, rule in vocab.steering.items()]
         marks = lambda name: [pytest.mark.skip(reason=ZH_PENDING[name])] if lang == "zh" and name in ZH_PENDING else []  # noqa: E731
         out += [pytest.param(e, run, id=f"{lang}-{name}", marks=marks(name)) for name, e, run in cases]
     return out
@@ -237,7 +236,8 @@ def _use(monkeypatch: pytest.MonkeyPatch, vocab: Vocab) -> None:
     for module in (candidates, ground):
         compiled = module._compile(vocab)
         monkeypatch.setattr(module, "_rx", lambda lang, compiled=compiled: compiled)
-    monkeypatch.setattr(questions, "STEERING", questions._steering(vocab))
+    steered = questions._steering(vocab)
+    monkeypatch.setattr(questions, "steering", lambda lang, steered=steered: steered)
 
 
 def _unreachable(case: Case) -> str:

@@ -122,10 +122,10 @@ def extract(
             if group.resource == "Patient" and ci > 0:
                 continue
             covered = bool(in_chunk) and group.name in LIST_GROUPS
-            context = steer(group.name, analysis.masked if covered else note, piece, secs)
+            context = steer(group.name, analysis.masked if covered else note, piece, secs, analysis.lang)
             if context is not None and covered:
                 context = re.sub(r"\n\s*\n\s*", "\n\n", re.sub(r"[ \t]{2,}", " ", context)).strip()
-                if settled_by_lists(group.name, context, secs, own=group.name in in_chunk):
+                if settled_by_lists(group.name, context, secs, own=group.name in in_chunk, lang=analysis.lang):
                     result.covered_questions += 1
                     continue
             if context is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from softtiger_cli.clinical.abbreviations import glossary
 from softtiger_cli.fhir.schema import GroupSpec
+from softtiger_cli.lang import per_language
 from softtiger_cli.lang.prompts import Prompts, load_prompts
 from softtiger_cli.lang.vocab import SteeringRule, Vocab, alternation, load_vocab
 from softtiger_cli.note.chunking import Chunk
@@ -99,14 +100,16 @@ def _steering(vocab: Vocab) -> dict[str, tuple[tuple[str, ...], str]]:
     return {group: (rule.reads, _cues(rule)) for group, rule in vocab.steering.items()}
 
 
-# Which sections a group reads, and words that make a chunk worth asking about it anyway.
-STEERING: dict[str, tuple[tuple[str, ...], str]] = _steering(load_vocab("en"))
+# Which sections a group reads, and words that make a chunk worth asking about it anyway, per language
+# (lang/<code>/steering.toml; a language without its own file reads English's).
+steering = per_language(load_vocab, _steering)
+STEERING: dict[str, tuple[tuple[str, ...], str]] = steering("en")
 
 # Closed-vocabulary groups: in a note whose lists were read, their question needs a cue word in what is left.
 CUE_REQUIRED = frozenset({"medications", "allergies", "procedures", "immunizations"})
 
 
-def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | None:
+def steer(group: str, note: str, chunk: Chunk, secs: list[Section], lang: str = "en") -> str | None:
     """The text a group's question should read in this chunk, or None to skip the question.
 
     A note with recognised headings sends each question only the sections it concerns (a medication
@@ -114,7 +117,7 @@ def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | Non
     when it mentions the group's cue words. Notes without headings are read whole.
     """
     whole = chunk.text(note)
-    rule = STEERING.get(group)
+    rule = steering(lang).get(group)
     if rule is None or not any(s.kind != "other" for s in secs):
         return whole
     kinds, cues = rule
@@ -133,7 +136,7 @@ def steer(group: str, note: str, chunk: Chunk, secs: list[Section]) -> str | Non
     return None
 
 
-def settled_by_lists(group: str, context: str, secs: list[Section], own: bool) -> bool:
+def settled_by_lists(group: str, context: str, secs: list[Section], own: bool, lang: str = "en") -> bool:
     """After list text is blanked out: nothing left to read, or (for a closed-vocabulary group, or one
     whose own lists were read) none of the group's cue words left."""
     probe = context
@@ -141,5 +144,5 @@ def settled_by_lists(group: str, context: str, secs: list[Section], own: bool) -
         probe = probe.replace(s.heading, " ") if s.heading else probe
     if sum(ch.isalpha() for ch in probe) < 3:
         return True
-    rule = STEERING.get(group)
+    rule = steering(lang).get(group)
     return (own or group in CUE_REQUIRED) and (rule is None or not re.search(rule[1], probe, re.I))
