@@ -274,3 +274,13 @@ def test_a_medication_list_item_is_named_whole_as_the_list_writes_it() -> None:
                           "lisinopril 10 mg oral tablet", "aspirin 81 mg"}
     assert names["lisinopril 10 mg oral tablet"]["dosage"][0]["text"] == "10 mg daily"  # instructions stay the dosage
     assert names["aspirin 81 mg"]["status"] == "not-taken"  # a remark in brackets is read, not named
+
+
+def test_a_name_a_model_wrote_as_an_object_in_its_string_is_read_as_the_words_it_quotes() -> None:
+    """Code-trained models write "{name: 'lisinopril', strength: '10 mg'}" where the grammar wants the name."""
+    node = {"properties": {"medicationCodeableConcept": {}, "status": {}, "dosage": {}}}
+    item = answer_item("medications", {"medicationCodeableConcept": "{name: 'lisinopril', strength: '10 mg'}",
+                                       "status": "active", "dosage": "{text: 'daily'}"}, node)
+    assert (item.text, item.values["dosage"]) == ("lisinopril 10 mg", "daily")
+    assert answer_item("problems", {"code": "{COPD}"}, node).text == "COPD"
+    assert answer_item("problems", {"code": "asthma {mild}"}, node).text == "asthma {mild}"  # not wrapped: as written

@@ -80,7 +80,22 @@ def answer_item(group: str, values: dict[str, Any], node: dict[str, Any]) -> Ite
     stays the main text, as it always has. An empty answer's fields are filled in schema order when it is
     grounded, so its main text is the schema's first field.
     """
-    return Item(group=group, values=dict(values), text_field=next(iter(values), next(iter(node["properties"]))))
+    values = {k: _unwrapped(v) if isinstance(v, str) else v for k, v in values.items()}
+    return Item(group=group, values=values, text_field=next(iter(values), next(iter(node["properties"]))))
+
+
+_WRAPPED = re.compile(r"\s*\{(.*)\}[\s,]*", re.S)
+_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+
+
+def _unwrapped(text: str) -> str:
+    """A string a code-trained model wrote as an object inside the string ("{name: '秋水仙碱片', strength:
+    '0.5mg'}", "{COPD}"): the words it quotes, as the note would write them; anything else as it is."""
+    m = _WRAPPED.fullmatch(text)
+    if not m:
+        return text
+    quoted = _QUOTED.findall(m.group(1))
+    return " ".join(q.strip() for q in quoted) if quoted else m.group(1).strip()
 
 
 def extract(
