@@ -102,10 +102,12 @@ class Junk:
 
 @dataclass(frozen=True)
 class Fragments:
-    """A proposed condition that is a comparison ("worse than") or only a side ("left")."""
+    """A proposed condition that is a comparison ("worse than"), only a side ("left"), or the visit's reason
+    ("follow up for abnormal labs": why the patient came, not a problem's name)."""
 
     comparisons: tuple[str, ...]
     sides: tuple[str, ...]
+    reasons: tuple[str, ...]
     example: Example
     unreachable: Mapping[str, str]
 
@@ -177,7 +179,7 @@ _TABLES: dict[str, tuple[type, dict[str, Kind]]] = {
     "denials": (WordList, _LIST),
     "habits": (WordList, {"words": "stems"}),
     "disorders": (WordList, _LIST),
-    "fragments": (Fragments, {"comparisons": "words", "sides": "words"}),
+    "fragments": (Fragments, {"comparisons": "words", "sides": "words", "reasons": "words"}),
     "semantic_tags": (WordList, _LIST),
     "dose_units": (WordList, _LIST),
     "coordinators": (WordList, _LIST),

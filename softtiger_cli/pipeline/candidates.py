@@ -82,7 +82,8 @@ def _compile(vocab: Vocab) -> _Patterns:
         denial=re.compile(r"^(?:" + alternation(vocab.denials.words) + r")" + b, re.I),
         habit=re.compile(whole(vocab.habits.words), re.I),
         disorder=re.compile(whole(vocab.disorders.words), re.I),
-        fragment=re.compile(whole(frag.comparisons) + r"|^(?:" + alternation(frag.sides) + r")$", re.I),
+        fragment=re.compile(whole(frag.comparisons) + "|" + whole(frag.reasons) + r"|^(?:" + alternation(frag.sides) +
+                            r")$", re.I),
         finding_tag=re.compile(r"\s*\((?:" + alternation(vocab.semantic_tags.words) + r")\)", re.I),
         dose=re.compile(r"\b\d+(?:\.\d+)?\s*(?:" + alternation(vocab.dose_units.words) + r")" + b, re.I),
         coordinated=re.compile(r"\b([A-Za-z][A-Za-z-]+)(?:\s*,\s*|\s+(?:" + alternation(vocab.coordinators.words)
@@ -358,7 +359,9 @@ def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item
     end = max(d.spans[0].end for d in drugs)
     sig = SIG.match(note, end)
     rest = note[end:item.spans[0].end]
-    if not (sig and sig.group(0).strip(" ,")) and rest.strip() and not _ASIDE.fullmatch(rest):
+    if analysis.lang == "en" and not (sig and sig.group(0).strip(" ,")) and rest.strip() and not _ASIDE.fullmatch(rest):
+        # (English only: Chinese instructions follow the strength with no space, "5mg qd口服", which the
+        # instruction words cannot tell from a product's own words)
         # no instructions after the last drug: the rest of the line is the product's own words (its salt,
         # strength, form, brand: "nitrofurantoin, macrocrystals 50 mg oral capsule", "... injection [epogen]")
         end, sig = item.spans[0].end, None
