@@ -284,3 +284,12 @@ def test_a_name_a_model_wrote_as_an_object_in_its_string_is_read_as_the_words_it
     assert (item.text, item.values["dosage"]) == ("lisinopril 10 mg", "daily")
     assert answer_item("problems", {"code": "{COPD}"}, node).text == "COPD"
     assert answer_item("problems", {"code": "asthma {mild}"}, node).text == "asthma {mild}"  # not wrapped: as written
+
+
+def test_a_procedure_named_with_its_side_and_without_is_one_procedure() -> None:
+    bundle = structured("Past surgical history: right ACL repair in 2015.\nAssessment: Knee pain, status post ACL repair.\n")
+    assert [r["code"]["text"] for r in resources(bundle, "Procedure")] == ["right ACL repair"]
+    both = structured("Past surgical history: right ACL repair in 2015, left ACL repair in 2018.\n"
+                      "Assessment: status post ACL repair.\n")  # two sides: the bare name could be either
+    assert sorted(r["code"]["text"] for r in resources(both, "Procedure")) == ["ACL repair", "left ACL repair",
+                                                                                "right ACL repair"]

@@ -319,6 +319,13 @@ def condition_shaped(text: str, lang: Language = "en") -> bool:
     return True
 
 
+def _side_pattern(vocab: Vocab) -> re.Pattern[str]:
+    return re.compile(text_model(vocab.code).bounded(alternation(vocab.fragments.sides)), re.I)
+
+
+side_words = per_language(load_vocab, _side_pattern)  # the words that name a side ("right", "左侧")
+
+
 def _qualifier_pattern(lists: ListWords) -> re.Pattern[str]:
     return re.compile(r"[（(][^）)]*[）)]|" + word_alternation(lists.of("qualifiers")))
 

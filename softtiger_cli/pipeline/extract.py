@@ -20,10 +20,10 @@ from softtiger_cli.fhir.schema import GroupSpec, TaskSpec
 from softtiger_cli.llm.base import Backend
 from softtiger_cli.pipeline.analyse import NoteAnalysis, chunk
 from softtiger_cli.pipeline.ask import Question, ask_many
-from softtiger_cli.pipeline.candidates import code_items, combine
+from softtiger_cli.pipeline.candidates import code_items, combine, side_words
 from softtiger_cli.pipeline.decide import decide, link_conditions, settle_single
 from softtiger_cli.pipeline.ground import check_patient, ground_item, plausible
-from softtiger_cli.pipeline.merge import merge_items
+from softtiger_cli.pipeline.merge import fold_unsided, merge_items
 from softtiger_cli.pipeline.questions import group_prompt, system_prompt, output_bound, settled_by_lists, steer
 
 @dataclass(frozen=True)
@@ -190,6 +190,8 @@ def settle(result: Extraction, analysis: NoteAnalysis, item_schemas: dict[str, d
             continue
         decided = [d for item in merge_items([i for i in pooled if i.group == name]) for d in decide(item, result, analysis)]
         result.groups[name] = merge_items(decided)
+        if name == "procedures":
+            result.groups[name] = fold_unsided(result.groups[name], side_words(analysis.lang))
     link_conditions(result, analysis)
     if "results" in result.groups:  # vital signs come from the pattern reader only, with numbers and units
         result.vitals = analysis.vitals

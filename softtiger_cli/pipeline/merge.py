@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from softtiger_cli.core.data import Item
@@ -46,3 +47,23 @@ def merge_items(items: list[Item], single: bool = False) -> list[Item]:
         if existing.origin != item.origin:
             existing.origin = "both"
     return list(merged.values())
+
+
+def fold_unsided(items: list[Item], sides: re.Pattern[str]) -> list[Item]:
+    """A procedure named once with its side and once without ("right ACL repair", "status post ACL repair")
+    is one procedure: the unsided naming joins the sided one of the same status, when the note names only
+    one side for it (with two sides, the bare name could be either)."""
+    def bare(item: Item) -> str:
+        return " ".join(item.text.lower().split())
+
+    out = list(items)
+    for item in items:
+        if sides.search(item.text):
+            continue
+        sided = [o for o in out if o is not item and o.status == item.status and sides.fullmatch(
+            bare(o)[: max(0, len(bare(o)) - len(bare(item)))].strip()) and bare(o).endswith(bare(item))]
+        if len(sided) == 1:
+            for span in item.spans:
+                add_span(sided[0], span)
+            out.remove(item)
+    return out
