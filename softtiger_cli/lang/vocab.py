@@ -102,8 +102,8 @@ class Junk:
 
 @dataclass(frozen=True)
 class Fragments:
-    """A proposed condition that is a comparison ("worse than"), only a side ("left"), or the visit's reason
-    ("follow up for abnormal labs": why the patient came, not a problem's name)."""
+    """A proposed condition that is a comparison ("worse than"), only a side ("left"), or the visit or its
+    record ("follow up for abnormal labs": why the patient came; "门诊病历": the document), not a problem."""
 
     comparisons: tuple[str, ...]
     sides: tuple[str, ...]
