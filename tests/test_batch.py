@@ -407,3 +407,13 @@ def test_single_note_report_lists_its_failure(tmp_path: Path) -> None:
     data = json.loads(report.read_text())
     assert (data["notes"], data["done"], data["failed"]) == (1, 0, 1)
     assert data["failures"][0]["code"] == 3 and "no such file" in data["failures"][0]["reason"]
+
+
+def test_single_note_report_counts_its_tokens(tmp_path: Path) -> None:
+    """The one-note --report counts what the run summary line says (it printed 0 tokens before)."""
+    (tmp_path / "a.txt").write_text(_note(1), encoding="utf-8")
+    code, _, stderr = _run("structure", "a.txt", "-o", "a.json", *BATCH_ARGS, "--report", "r.json", cwd=tmp_path)
+    assert code == 0, stderr
+    tokens = json.loads((tmp_path / "r.json").read_text())["tokens"]
+    assert tokens["generated"] > 0 and tokens["prompt"] >= tokens["prompt_evaluated"] > 0
+    assert f"{tokens['generated']} tokens generated" in stderr

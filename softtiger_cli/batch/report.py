@@ -76,9 +76,10 @@ def summary(result: BatchResult, say: Callable[[str], None]) -> None:
 
 
 def single_report(report: Path, label: str, out: str, exc: BaseException | None, seconds: float,
-                  resources: Counter | None = None) -> None:
-    """--report for a one-note run, in the batch report's shape."""
-    result = BatchResult(total=1, seconds=seconds, resources=resources or Counter())
+                  resources: Counter | None = None, tokens: tuple[int, int, int] = (0, 0, 0)) -> None:
+    """--report for a one-note run, in the batch report's shape (tokens: generated, prompt, evaluated)."""
+    result = BatchResult(total=1, seconds=seconds, resources=resources or Counter(), generated_tokens=tokens[0],
+                         prompt_tokens=tokens[1], evaluated_prompt_tokens=tokens[2])
     if exc is None:
         result.done = 1
     elif isinstance(exc, KeyboardInterrupt):

@@ -150,6 +150,7 @@ def run_structure(*, note_arg: str, out: Path | None, model: str | None, device:
     ex = result.extraction
     n_res = len(result.bundle["entry"])
     stats = engine.stats
+    result.tokens = (stats.generated_tokens, stats.prompt_tokens, stats.evaluated_prompt_tokens)
     dropped, kept = ex.dropped_ungrounded, ex.kept_ungrounded
     say(
         f"done in {time.perf_counter() - started:.1f}s: {n_res} resources, {len(ex.chunks)} chunk(s), "

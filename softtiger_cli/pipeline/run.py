@@ -65,6 +65,7 @@ class StructureResult:
     bundle: dict[str, Any]
     extraction: Extraction
     problems: list[str] = field(default_factory=list)
+    tokens: tuple[int, int, int] = (0, 0, 0)  # this note's (generated, prompt, prompt evaluated), set by the runner
 
 
 def now_instant() -> str:

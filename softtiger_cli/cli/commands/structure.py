@@ -142,7 +142,7 @@ def _single(note: str, out: Path | None, report: Path | None, backend, say, quie
             single_report(report, label, str(out or "-"), exc, time.perf_counter() - started)
         raise
     kinds = Counter(e["resource"]["resourceType"] for e in result.bundle["entry"])
-    single_report(report, label, str(out or "-"), None, time.perf_counter() - started, kinds)
+    single_report(report, label, str(out or "-"), None, time.perf_counter() - started, kinds, result.tokens)
 
 
 def _batch(note_args: list[str], from_list: str | None, glob: str, out: str | None, ndjson: str | None, split: bool,
