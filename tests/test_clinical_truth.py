@@ -293,3 +293,13 @@ def test_a_procedure_named_with_its_side_and_without_is_one_procedure() -> None:
                       "Assessment: status post ACL repair.\n")  # two sides: the bare name could be either
     assert sorted(r["code"]["text"] for r in resources(both, "Procedure")) == ["ACL repair", "left ACL repair",
                                                                                 "right ACL repair"]
+
+
+def test_the_impression_summary_states_the_decided_problems_not_free_text() -> None:
+    note = ("Chief complaint: cough.\nHPI: 3 days of cough. Denies chest pain.\nAssessment: 1. Acute bronchitis. "
+            "2. Possible pneumonia.\nPlan: chest x-ray.\n")
+    bundle = structured(note, [("impression", {"summary": "Patient is very sick with sepsis."})])
+    assert [r.get("summary") for r in resources(bundle, "ClinicalImpression")] == [
+        "Assessment: Acute bronchitis; possible pneumonia."]
+    quiet = structured("HPI: Feels well today.\n", [("impression", {"summary": "Patient is very sick with sepsis."})])
+    assert all("sepsis" not in (r.get("summary") or "") for r in resources(quiet, "ClinicalImpression"))

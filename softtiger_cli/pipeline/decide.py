@@ -23,6 +23,7 @@ from softtiger_cli.clinical.status import Mention, pick_condition, pick_medicati
 from softtiger_cli.core.data import Assertion, ConditionStatus, Criticality, Extraction, Item, Span
 from softtiger_cli.core.text import Language, folded, han_count, words
 from softtiger_cli.lang import per_language
+from softtiger_cli.lang.prompts import load_prompts
 from softtiger_cli.lang.status import StatusPack, load_status
 from softtiger_cli.lang.text import text_model
 from softtiger_cli.note.sections import Section
@@ -335,6 +336,22 @@ def link_conditions(result: Extraction, analysis: NoteAnalysis) -> None:
                 if t is not None and all(x["condition"] != t.text for x in diagnoses):
                     diagnoses.append({**d, "condition": t.text})
             item.values["diagnosis"] = diagnoses
+    status_of = {p.text: p.status for p in problems}
+    for item in singles:
+        if item.group == "impression":
+            _summarise(item, [(t, status_of.get(t, "active")) for t in item.values.get("problem") or []
+                              if isinstance(t, str)], analysis)
     for p in problems:
         if p.status in PATIENT_CONDITION:
             result.links[words(p.text)] = p.key
+
+
+def _summarise(impression: Item, problems: list[tuple[str, str]], analysis: NoteAnalysis) -> None:
+    """The impression's summary states the decided problems in one sentence (lang/<code>/prompts.toml); with
+    none, a model's summary stays only where the note writes it (no free text the note does not support)."""
+    sentence = load_prompts(analysis.lang).assessment(problems)
+    given = str(impression.values.get("summary") or "").strip()
+    if sentence:
+        impression.values["summary"] = sentence
+    elif given and analysis.grounder.find(given) is None:
+        impression.values.pop("summary", None)
