@@ -81,6 +81,8 @@ def main() -> None:
         from softtiger_cli.models.registry import load_registry, resolve_model
 
         path = resolve_model(args.model).path if args.model else None
+        if args.model and path is None:
+            raise SystemExit(f"--model {args.model}: not on disk (its tokenizer is needed to replay its answers)")
         engine = ReplayBackend(args.cache, model_path=path, model_label=args.model or load_registry().default,
                                rerecord="rerun without --strict to ask the model")
         engine.misses = 0

@@ -387,3 +387,29 @@ def test_chinese_notes_are_asked_in_chinese_with_every_key_and_code_the_grammars
     assert set(zh.hints) <= fields, set(zh.hints) - fields  # no hint for a field no schema has
     assert "病历" in system_prompt("zh") and json.dumps(system_prompt("zh"), ensure_ascii=False)
     assert system_prompt("en").startswith("You extract facts")
+
+
+@pytest.mark.parametrize(("sentence", "drug", "section", "status"), [
+    ("将氨氯地平改为硝苯地平，二甲双胍继续服用。", "二甲双胍", "plan", "active"),  # a switch stays in its clause
+    ("阿司匹林，氨氯地平改为硝苯地平。", "阿司匹林", "plan", "intended"),
+    ("改为硝苯地平，未服用阿司匹林。", "阿司匹林", "hpi", "not-taken"),
+    ("将氨氯地平改为硝苯地平。", "硝苯地平", "plan", "intended"),
+    ("将氨氯地平改为硝苯地平。", "氨氯地平", "plan", "stopped"),
+    ("入院后予头孢曲松抗感染，出院继续口服。", "头孢曲松", "course", "active"),  # continued after the stay
+    ("入院后予头孢曲松抗感染。", "头孢曲松", "course", "stopped"),  # given in hospital, over by discharge
+    ("患者长期自服阿司匹林。", "阿司匹林", "pmh", "active"),
+])
+def test_chinese_drug_status_in_its_clause(sentence: str, drug: str, section: str, status: str) -> None:
+    from softtiger_cli.clinical.status import medication_status
+    from test_lang_status import _mention
+
+    m = _mention(sentence, sentence.find(drug), len(drug), section, lang="zh")
+    assert medication_status(m, False)[0] == status
+
+
+@pytest.mark.parametrize(("text", "shaped"), [("肺小结节", True), ("甲状腺小结节", True), ("心血管内科门诊病历", False),
+                                              ("骨科出院小结", False), ("入院记录（产科）", False)])
+def test_the_records_own_title_is_no_condition_but_a_nodule_is(text: str, shaped: bool) -> None:
+    from softtiger_cli.pipeline.candidates import condition_shaped
+
+    assert condition_shaped(text, "zh") is shaped

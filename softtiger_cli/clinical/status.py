@@ -79,8 +79,9 @@ def _compile(pack: StatusPack) -> _Matcher:
         "result-before": re.compile(r"\b(?:" + c["result-before"].alternation() + r")\s*$", re.I),
     })
     if "switch" in c:  # "A改为B": the words right after A, and right before B
-        cues["switch-after"] = re.compile(r"^.{0," + str(c["switch"].number) + r"}?(?:" + c["switch"].alternation() + ")")
-        cues["switch-before"] = re.compile(r"(?:" + c["switch"].alternation() + r").{0," + str(c["switch"].number) + "}$")
+        gap = r"[^，,；;。]{0," + str(c["switch"].number) + "}"  # within the drug's own clause
+        cues["switch-after"] = re.compile("^" + gap + "?(?:" + c["switch"].alternation() + ")")
+        cues["switch-before"] = re.compile("(?:" + c["switch"].alternation() + ")" + gap + "$")
     tm = text_model(pack.code)
     return _Matcher(pack, re.compile(tm.bounded(pack.chronic.alternation), re.I),
                     re.compile(tm.bounded(pack.episodic.alternation), re.I), cues, tm)
@@ -215,8 +216,10 @@ def medication_status(m: Mention, elsewhere_taken: bool) -> tuple[MedicationStat
             cue["replaced"].search(m.sentence[:m.at]) and cue["replaced-link"].match(after))
         if cue["stopped"].search(near) or replaced:
             return ("active" if cue["future-stop"].search(near) else "stopped"), True
-        if section.given_in_stay and not cue["active"].search(near):
-            continue  # "入院后予头孢曲松": given in hospital, which is no order for after the stay
+        if section.given_in_stay:  # "入院后予头孢曲松": given in hospital, which is no order for after the stay
+            if cue["active"].search(near):  # "…，出院继续口服": it goes on
+                return "active", True
+            continue
         if cue["started-today"].search(near):
             return "intended", True
         if cue["dose-change"].search(near):  # a dose changed: the patient takes it, now at another dose

@@ -336,11 +336,11 @@ def link_conditions(result: Extraction, analysis: NoteAnalysis) -> None:
                 if t is not None and all(x["condition"] != t.text for x in diagnoses):
                     diagnoses.append({**d, "condition": t.text})
             item.values["diagnosis"] = diagnoses
-    status_of = {p.text: p.status for p in problems}
+    current = {p.text: p.status for p in problems if p.status in ("active", "possible")}  # the patient's, now
     for item in singles:
-        if item.group == "impression":
-            _summarise(item, [(t, status_of.get(t, "active")) for t in item.values.get("problem") or []
-                              if isinstance(t, str)], analysis)
+        if item.group == "impression" and isinstance(item.values.get("problem", []), list):
+            _summarise(item, [(t, current[t]) for t in item.values.get("problem") or []
+                              if isinstance(t, str) and t in current], analysis)
     for p in problems:
         if p.status in PATIENT_CONDITION:
             result.links[words(p.text)] = p.key

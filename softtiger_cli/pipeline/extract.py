@@ -85,17 +85,20 @@ def answer_item(group: str, values: dict[str, Any], node: dict[str, Any]) -> Ite
 
 
 _WRAPPED = re.compile(r"\s*\{(.*)\}[\s,]*", re.S)
-_QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+_PAIR = re.compile(r"""(?:\w+|"[^"]*"|'[^']*')\s*:\s*(?:"([^"]*)"|'((?:[^']|'(?=\w))*)'|([^,}]+))""")
 
 
 def _unwrapped(text: str) -> str:
     """A string a code-trained model wrote as an object inside the string ("{name: '秋水仙碱片', strength:
-    '0.5mg'}", "{COPD}"): the words it quotes, as the note would write them; anything else as it is."""
+    '0.5mg'}", "{COPD}"): its values, as the note would write them (keys left out); anything else as it is."""
     m = _WRAPPED.fullmatch(text)
     if not m:
         return text
-    quoted = _QUOTED.findall(m.group(1))
-    return " ".join(q.strip() for q in quoted) if quoted else m.group(1).strip()
+    inner = m.group(1).strip()
+    pairs = [next(g for g in p.groups() if g is not None).strip() for p in _PAIR.finditer(inner)]
+    if pairs:
+        return " ".join(v for v in pairs if v)
+    return inner.strip("'\" ")
 
 
 def extract(
