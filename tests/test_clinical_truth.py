@@ -303,3 +303,12 @@ def test_the_impression_summary_states_the_decided_problems_not_free_text() -> N
         "Assessment: Acute bronchitis; possible pneumonia."]
     quiet = structured("HPI: Feels well today.\n", [("impression", {"summary": "Patient is very sick with sepsis."})])
     assert all("sepsis" not in (r.get("summary") or "") for r in resources(quiet, "ClinicalImpression"))
+
+
+def test_a_later_denial_in_the_history_holds_but_a_template_review_does_not_outweigh_a_complaint() -> None:
+    def status(note: str) -> str:
+        [r] = named(structured(note), "Condition", "dysuria")
+        return code(r.get("verificationStatus"))
+
+    assert status("HPI: She had dysuria last week. Today she denies dysuria.\n") == "refuted"
+    assert status("HPI: She reports dysuria for 3 days.\nReview of systems: Denies dysuria.\n") == "confirmed"
