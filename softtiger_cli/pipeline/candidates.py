@@ -358,6 +358,12 @@ def _named_by_list(item: Item, found: Item, lang: Language = "en") -> Item:
 _ASIDE = re.compile(r"\s*[(（][^)）]*[)）]\s*")  # a remark in round brackets after the product: no part of its name
 
 
+def _semicolon_item(note: str, span: Span) -> bool:
+    """The item is one of a list parted by semicolons ("a; b; c"), where each part is a whole product line
+    (a comma inside it is the product's own: "nitrofurantoin, macrocrystals 50 mg oral capsule")."""
+    return note[:span.start].rstrip(" \t").endswith(";") or note[span.end:].lstrip(" \t").startswith(";")
+
+
 def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item:
     """A medication list's line as one product: its name and strengths up to the last drug named in it
     ("amoxicillin 250 mg / clavulanate 125 mg oral tablet"), the instructions after it as the dosage."""
@@ -366,7 +372,8 @@ def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item
     end = max(d.spans[0].end for d in drugs)
     sig = SIG.match(note, end)
     rest = note[end:item.spans[0].end]
-    if analysis.lang == "en" and not (sig and sig.group(0).strip(" ,")) and rest.strip() and not _ASIDE.fullmatch(rest):
+    if analysis.lang == "en" and _semicolon_item(note, item.spans[0]) and not (sig and sig.group(0).strip(" ,")) \
+            and rest.strip() and not _ASIDE.fullmatch(rest):
         # (English only: Chinese instructions follow the strength with no space, "5mg qd口服", which the
         # instruction words cannot tell from a product's own words)
         # no instructions after the last drug: the rest of the line is the product's own words (its salt,
