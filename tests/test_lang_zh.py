@@ -413,3 +413,10 @@ def test_the_records_own_title_is_no_condition_but_a_nodule_is(text: str, shaped
     from softtiger_cli.pipeline.candidates import condition_shaped
 
     assert condition_shaped(text, "zh") is shaped
+
+
+def test_a_cue_after_the_finding_speaks_of_its_own_clause_only() -> None:
+    note = "胸部CT示双肺气肿，右下肺感染可能。"
+    assert _assert(note, "肺气肿").certainty == "affirmed"
+    assert _assert(note, "右下肺感染").certainty == "possible"
+    assert _assert("否认高血压、糖尿病，冠心病病史。", "冠心病").certainty == "negated"  # a denial runs on

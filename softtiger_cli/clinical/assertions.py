@@ -56,6 +56,8 @@ class _Matcher:
     side: re.Pattern[str]
     family: FamilyWords
     text: TextModel  # how scopes are counted in this pack's language
+    backward_stops: str = ""  # characters that end a backward scope (the pack's backward_terminate_chars) ...
+    backward_stop_kinds: tuple[str, ...] = ()  # ... of a cue of these categories
 
 
 def _alt(words: tuple[str, ...] | list[str], spaced: bool = False) -> str:
@@ -109,6 +111,8 @@ def _compile(pack: Pack) -> _Matcher:
         side=re.compile(r"^(?:" + sides + r")" + gap, re.I),
         family=fam,
         text=text_model(pack.code),
+        backward_stops=pack.backward_terminate_chars,
+        backward_stop_kinds=pack.backward_terminate_categories,
     )
 
 
@@ -151,7 +155,8 @@ def in_scope(sentence: str, item_start: int, item_end: int, kind: str,
                     return cue.literal
             if cue.backward is not None and m.start() >= item_end:
                 between = sentence[item_end:m.start()]
-                if not matcher.term.search(between) and count(between) <= cue.backward:
+                if not matcher.term.search(between) and count(between) <= cue.backward and \
+                        not (kind in matcher.backward_stop_kinds and any(ch in between for ch in matcher.backward_stops)):
                     return cue.literal
     return None
 

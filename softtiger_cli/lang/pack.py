@@ -102,6 +102,10 @@ class Pack:
     family: FamilyWords
     relatives: Mapping[str, tuple[str, str]]  # word -> (v3-RoleCode code, display)
     headings: Mapping[str, tuple[str, ...]]  # section kind -> heading names
+    # characters that end a backward cue's scope only ("，": "…肺气肿，右下肺感染可能" leaves 肺气肿 certain,
+    # while a forward denial runs on over commas, "否认高血压、糖尿病，冠心病")
+    backward_terminate_chars: str = ""
+    backward_terminate_categories: tuple[str, ...] = ()  # ... for the cues of these categories
 
     def of(self, category: str) -> tuple[ContextRule, ...]:
         """The rules of one category, in pack order (the matcher returns the first cue that fits)."""
@@ -164,12 +168,20 @@ def read_pack(folder: "Traversable | Path | Mapping[str, Traversable | Path]", c
     relatives = _Source(f"{labels['relatives.toml']}/relatives.toml", texts["relatives.toml"])
     sections = _Source(f"{labels['sections.toml']}/sections.toml", texts["sections.toml"])
     ctx = data["context.toml"]
+    for category in ctx.get("backward_terminate_categories", ()):
+        if category not in SCOPED:
+            raise context.error(context.key_line("backward_terminate_categories"),
+                                f"'{category}' is no scoped category (one of {', '.join(SCOPED)})")
     return Pack(
         code=code,
         rules=_rules(ctx.get("rule", []), context),
         forward_scope=_scope(ctx, "forward", context),
         backward_scope=_scope(ctx, "backward", context),
         terminate_chars=_string(ctx, "terminate_chars", context, allow_empty=True),
+        backward_terminate_chars=_string(ctx, "backward_terminate_chars", context, allow_empty=True)
+        if "backward_terminate_chars" in ctx else "",
+        backward_terminate_categories=_words(ctx, "backward_terminate_categories", context)
+        if "backward_terminate_categories" in ctx else (),
         ongoing=_words(ctx, "ongoing", context),
         family=_family(ctx.get("family"), context),
         relatives=_relatives(data["relatives.toml"].get("relative"), relatives),
