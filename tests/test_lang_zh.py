@@ -154,7 +154,7 @@ def _status_cases() -> list:
     from softtiger_cli.lang.status import load_status
 
     pack = load_status("zh")
-    own = ("not-taken", "stopped", "intended", "active", "ordered", "done", "inpatient", "emergency", "switch")
+    own = ("not-taken", "stopped", "intended", "active", "ordered", "done", "inpatient", "emergency", "switch", "monitoring")
     return [pytest.param(pack, cue, id=f"{cue.category}-{cue.text}") for name in own for cue in pack[name].cues]
 
 

@@ -78,6 +78,9 @@ def _compile(pack: StatusPack) -> _Matcher:
                                sg.alternation("units") + r")\b", re.I),
         "result-before": re.compile(r"\b(?:" + c["result-before"].alternation() + r")\s*$", re.I),
     })
+    if "monitoring" in c:  # the verb right before what is watched, in one clause ("监测指尖血糖", "monitor her
+        # A1c"), not a test's own last word before a list ("完善动态血压监测、心脏彩超")
+        cues["monitoring"] = re.compile(r"(?:" + c["monitoring"].alternation() + r")[^、，,；;。.]{0,8}$", re.I)
     if "switch" in c:  # "A改为B": the words right after A, and right before B
         gap = r"[^，,；;。]{0," + str(c["switch"].number) + "}"  # within the drug's own clause
         cues["switch-after"] = re.compile("^" + gap + "?(?:" + c["switch"].alternation() + ")")
@@ -273,6 +276,8 @@ def procedure_status(m: Mention, listed_done: bool = False) -> ProcedureStatus |
     window, cue, tm = matcher.pack.window, matcher.cues, matcher.text
     before = tm.last_words(m.sentence[:m.at], window["procedure_before"])
     after = tm.first_words(m.sentence[m.at:], window["procedure_after"], skip=1)
+    if "monitoring" in cue and cue["monitoring"].search(m.sentence[:m.at]):
+        return None  # "监测血糖": watching a value, no test of its own
     if cue["ordered"].search(before) or a.time == "planned":
         return "planned"
     if cue["done"].search(before) or cue["done"].search(after) or cue["result-before"].search(before) or \

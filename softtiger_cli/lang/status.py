@@ -51,6 +51,8 @@ CATEGORIES: Mapping[str, tuple[Applies, tuple[str, ...], str]] = MappingProxyTyp
     "ordered": ("procedure", ("cues",), ""),
     "done": ("procedure", ("cues",), ""),
     "result-before": ("procedure", ("cues",), ""),
+    # optional: watching a value is no test ordered or done ("监测血糖", "monitor her blood pressure")
+    "monitoring": ("procedure", ("cues",), ""),
     "severe": ("allergy", ("cues",), ""),
     "mild": ("allergy", ("cues",), ""),
     "onset": ("dated", ("leads", "markers", "units", "ago", "last", "days"), "reach"),
@@ -59,11 +61,11 @@ CATEGORIES: Mapping[str, tuple[Applies, tuple[str, ...], str]] = MappingProxyTyp
     "emergency": ("encounter", ("cues",), ""),
     "label": ("encounter", ("cues",), "letters"),
 })
-OPTIONAL = frozenset({"switch"})  # categories a language may leave out (English says it with switched-from/replaced)
+OPTIONAL = frozenset({"switch", "monitoring"})  # categories a language may leave out (English says it with switched-from/replaced)
 MEDICATION_STATUSES = ("not-taken", "stopped", "active", "active-dose", "intended")
 # What an example may expect, by the items its category is read for ("dated": the onset phrase read).
 EXPECT: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "medication": MEDICATION_STATUSES, "procedure": ("planned", "completed"), "allergy": ("high", "low"),
+    "medication": MEDICATION_STATUSES, "procedure": ("planned", "completed", "dropped"), "allergy": ("high", "low"),
     "encounter": ("IMP", "EMER", "kept", "dropped")})
 WINDOW_KEYS = ("medication_before", "medication_after", "procedure_before", "procedure_after", "allergy_chars")
 _CATEGORY_KEYS = {"applies_to", "expect", "section", "gap", "reach", "letters"}
