@@ -312,3 +312,19 @@ def test_a_later_denial_in_the_history_holds_but_a_template_review_does_not_outw
 
     assert status("HPI: She had dysuria last week. Today she denies dysuria.\n") == "refuted"
     assert status("HPI: She reports dysuria for 3 days.\nReview of systems: Denies dysuria.\n") == "confirmed"
+
+
+def test_a_drug_given_in_the_hospital_course_is_over_unless_the_discharge_list_keeps_it() -> None:
+    bundle = structured("Hospital course: Treated with IV ceftriaxone for pneumonia, then rate controlled with "
+                        "metoprolol.\nDischarge medications:\n- Metoprolol succinate 50 mg orally once daily\n")
+    drugs = {r["medicationCodeableConcept"]["text"]: r["status"] for r in resources(bundle, "MedicationStatement")}
+    # one metoprolol (the course's and the list's are one drug), taken; ceftriaxone finished in hospital
+    assert drugs == {"ceftriaxone": "stopped", "Metoprolol succinate 50 mg": "active"}
+    assert not resources(bundle, "MedicationRequest")
+
+
+def test_two_list_lines_of_one_drug_stay_two_products() -> None:
+    bundle = structured("Medications:\namoxicillin 250 mg oral capsule; amoxicillin 500 mg oral capsule\n"
+                        "HPI: She takes amoxicillin.\n")
+    names = sorted(r["medicationCodeableConcept"]["text"] for r in resources(bundle, "MedicationStatement"))
+    assert "amoxicillin 250 mg oral capsule" in names and "amoxicillin 500 mg oral capsule" in names

@@ -113,8 +113,11 @@ def test_other_words_are_neither_chronic_nor_episodic(text: str) -> None:
 def test_each_section_kind_means_what_the_pack_says(kind: str) -> None:
     sec = PACK.section(kind)
     drug = _mention("Metformin.", 0, 9, kind)
-    assert medication_status(drug, False) == (sec.unmarked_drug, False)
-    assert medication_status(drug, True) == ("active", False)  # taken elsewhere: never a new prescription
+    if sec.given_in_stay:  # given during the stay: over by discharge, a reading that yields to any later one
+        assert medication_status(drug, False) == medication_status(drug, True) == ("stopped", False)
+    else:
+        assert medication_status(drug, False) == (sec.unmarked_drug, False)
+        assert medication_status(drug, True) == ("active", False)  # taken elsewhere: never a new prescription
     assert procedure_status(_mention("Colonoscopy.", 0, 11, kind)) == sec.unmarked_test
     assert status._authority(drug)[0] == sec.weight
     plan = _mention("Metformin.", 100, 9, "plan")

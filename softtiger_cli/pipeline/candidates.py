@@ -14,6 +14,7 @@ habits, doses) are data: lang/<code>/vocab.toml, read by softtiger_cli/lang/voca
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,6 +269,7 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
         by_group.setdefault(item.group, []).append(item)
     everything = [i for i in code_found if i.status != "none"]
     kept = list(code_found)
+    products: list[tuple[Item, str]] = []  # list lines made products, with their one drug's concept ("" if several)
     for item in others:
         if _overlaps(item, [i for i in code_found if i.status == "none"]) is not None:
             continue  # "Patient denies taking any medications": said by the no-known entry
@@ -280,6 +282,8 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
                     kept.append(line)
                     continue
                 product = _list_product(line, drugs, analysis)
+                named = {d.concept for d in drugs if d.concept}
+                products.append((product, named.pop() if len(drugs) == 1 and len(named) == 1 else ""))
                 kept = [k for k in kept if k not in drugs] + [product]
                 by_group["medications"] = [k for k in by_group["medications"] if k not in drugs] + [product]
             continue
@@ -306,6 +310,12 @@ def combine(code_found: list[Item], others: list[Item], analysis: NoteAnalysis) 
         if junk(item.text, lang) or (item.group == "problems" and not tagged and not condition_shaped(item.text, lang)):
             continue
         kept.append(item)
+    # a list line of one drug is that drug ("Furosemide 40 mg orally once daily" and the HPI's "IV furosemide"
+    # are one medication), unless another line names the same drug: then each line is a product of its own
+    lines_of = Counter(concept for _, concept in products if concept)
+    for product, concept in products:
+        if concept and lines_of[concept] == 1:
+            product.concept = concept
     return kept
 
 
