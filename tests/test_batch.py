@@ -320,6 +320,11 @@ def test_sigkill_mid_batch_then_rerun_completes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _popen("structure", "notes", "-o", "out/", *BATCH_ARGS, cwd=tmp_path)
     _wait_for_outputs(out, proc)
+    # a bundle is renamed into place, then journaled: kill once both are there, so the rerun has a record to
+    # trust (a kill between the two is safe too: the rerun redoes that note; under load the test hit it)
+    deadline = time.monotonic() + 30
+    while not ((out / STATE_NAME).exists() and (out / STATE_NAME).read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     proc.stdout.close()
