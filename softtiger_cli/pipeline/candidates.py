@@ -336,8 +336,11 @@ def _side_pattern(vocab: Vocab) -> re.Pattern[str]:
 side_words = per_language(load_vocab, _side_pattern)  # the words that name a side ("right", "左侧")
 
 
+_BRACKETED = r"[（(][^）)]*[）)]"  # a part in round brackets, either width
+
+
 def _qualifier_pattern(lists: ListWords) -> re.Pattern[str]:
-    return re.compile(r"[（(][^）)]*[）)]|" + word_alternation(lists.of("qualifiers")))
+    return re.compile(_BRACKETED + "|" + word_alternation(lists.of("qualifiers")))
 
 
 _QUALIFIED_ONLY = per_language(load_lists, _qualifier_pattern)
@@ -365,13 +368,14 @@ def _named_by_list(item: Item, found: Item, lang: Language = "en") -> Item:
     return named
 
 
-_ASIDE = re.compile(r"\s*[(（][^)）]*[)）]\s*")  # a remark in round brackets after the product: no part of its name
+_ASIDE = re.compile(r"\s*" + _BRACKETED + r"\s*")  # a remark in round brackets after the product: no part of its name
 
 
 def _semicolon_item(note: str, span: Span) -> bool:
     """The item is one of a list parted by semicolons ("a; b; c"), where each part is a whole product line
     (a comma inside it is the product's own: "nitrofurantoin, macrocrystals 50 mg oral capsule")."""
-    return note[:span.start].rstrip(" \t").endswith(";") or note[span.end:].lstrip(" \t").startswith(";")
+    before, after = note[max(0, span.start - 8):span.start], note[span.end:span.end + 8]  # a few characters, not the note
+    return before.rstrip(" \t").endswith(";") or after.lstrip(" \t").startswith(";")
 
 
 def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item:
@@ -384,10 +388,10 @@ def _list_product(item: Item, drugs: list[Item], analysis: NoteAnalysis) -> Item
     rest = note[end:item.spans[0].end]
     if analysis.lang == "en" and _semicolon_item(note, item.spans[0]) and not (sig and sig.group(0).strip(" ,")) \
             and rest.strip() and not _ASIDE.fullmatch(rest):
-        # (English only: Chinese instructions follow the strength with no space, "5mg qd口服", which the
-        # instruction words cannot tell from a product's own words)
         # no instructions after the last drug: the rest of the line is the product's own words (its salt,
-        # strength, form, brand: "nitrofurantoin, macrocrystals 50 mg oral capsule", "... injection [epogen]")
+        # strength, form, brand: "nitrofurantoin, macrocrystals 50 mg oral capsule", "... injection [epogen]").
+        # English only: Chinese instructions follow the strength with no space ("5mg qd口服"), which the
+        # instruction words cannot tell from a product's own words.
         end, sig = item.spans[0].end, None
     values = dict(item.values)
     values[first] = note[start:end]
